@@ -15,7 +15,7 @@ HUNDRED = Decimal("100")
 
 def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     """Convert str/int/Decimal to Decimal; a float or junk is a clear error."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise TypeError(f"{what}: {value!r} is a float; give amounts as text or Decimal")
     if isinstance(value, Decimal):
         result = value

@@ -61,7 +61,7 @@ _SUCCESS_ALIASES = {"0", "00", "0000"}  # GavaConnect and some VSCU builds (spec
 TIMEOUT_AFTER_SEND = Meaning(Outcome.UNKNOWN, "no answer after the request was sent (timeout)")
 CONNECTION_LOST_AFTER_SEND = Meaning(Outcome.UNKNOWN, "the connection broke after the request was sent")
 NOT_SENT = Meaning(Outcome.RETRY_LATER, "KRA could not be reached; the request never left")
-UNREADABLE_ANSWER = Meaning(Outcome.UNKNOWN, "the answer could not be read; the request may have been recorded")
+UNREADABLE_ANSWER = Meaning(Outcome.UNKNOWN, "unreadable answer; the request may have been recorded")
 
 _HTTP: dict[int, Meaning] = {
     401: Meaning(Outcome.NEEDS_CONFIGURATION, "not authorised: check the GavaConnect credentials"),
