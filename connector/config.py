@@ -1,0 +1,209 @@
+"""One TOML configuration file, with environment overrides, validated at start-up.
+
+File: `--config PATH`, else `$ETIMS_CONFIG`, else `./etims-connector.toml`; with no file the
+embedded defaults apply (data in `./etims-data`, the legacy KRA sandbox URL).
+Overrides: `ETIMS_<SECTION>__<KEY>=value`, e.g. `ETIMS_KRA__BASE_URL=http://127.0.0.1:8088/etims-api`.
+Secrets (GavaConnect consumer secret) are best given by environment only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from connector.errors import ConfigurationError
+
+ENV_PREFIX = "ETIMS_"
+DEFAULT_FILE = "etims-connector.toml"
+PIN_PATTERN = r"^[A-Za-z]\d{9}[A-Za-z]$"
+
+# API bases per profile and environment (spec §1.1). GavaConnect production is unconfirmed.
+API_BASES: dict[tuple[str, str], str] = {
+    ("legacy", "sandbox"): "https://etims-api-sbx.kra.go.ke/etims-api",
+    ("legacy", "production"): "https://etims-api.kra.go.ke/etims-api",
+    ("gavaconnect", "sandbox"): "https://sbx.kra.go.ke/etims-oscu/api/v1",
+    ("vscu", "sandbox"): "http://127.0.0.1:8088",
+    ("vscu", "production"): "http://127.0.0.1:8088",
+}
+TOKEN_URLS = {"sandbox": "https://sbx.kra.go.ke/v1/token/generate"}
+TOP_LEVEL_KEYS = {"data_dir", "log_level"}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KraSettings(Section):
+    profile: Literal["legacy", "gavaconnect", "vscu"] = "legacy"
+    environment: Literal["sandbox", "production"] = "sandbox"
+    base_url: str | None = None  # full API base; overrides the environment's default
+    token_url: str | None = None  # GavaConnect OAuth token endpoint
+    consumer_key: str | None = None
+    consumer_secret: SecretStr | None = None
+    apigee_app_id: str | None = None
+    timeout_seconds: float = Field(default=120, gt=0)
+    init_timeout_seconds: float = Field(default=30, gt=0)
+    connect_retries: int = Field(default=3, ge=0, le=10)
+    tax_rates: dict[str, Decimal] = Field(default_factory=dict)  # overrides of the code list
+    operator_id: str = Field(default="etims-connector", min_length=1, max_length=20)
+    operator_name: str = Field(default="eTIMS Connector", min_length=1, max_length=60)
+    trade_name: str | None = Field(default=None, max_length=20)
+
+    def api_base(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        base = API_BASES.get((self.profile, self.environment))
+        if base is None:
+            raise ConfigurationError(
+                f"kra.base_url is required: no known {self.environment} URL for profile {self.profile!r}"
+            )
+        return base
+
+    def oauth_token_url(self) -> str:
+        url = self.token_url or TOKEN_URLS.get(self.environment)
+        if not url:
+            raise ConfigurationError(f"kra.token_url is required for GavaConnect {self.environment}")
+        return url
+
+
+class DeviceSettings(Section):
+    name: str = Field(min_length=1)
+    pin: str = Field(pattern=PIN_PATTERN)
+    branch: str = Field(default="00", pattern=r"^[0-9A-Za-z]{2}$")
+    serial: str = Field(min_length=1, max_length=100)
+
+    @property
+    def key(self) -> str:
+        return f"{self.pin.upper()}/{self.branch}"
+
+
+class SourceSettings(Section):
+    name: str = Field(min_length=1)
+    adapter: str = Field(min_length=1)
+    device: str | None = None  # device name; None = the first device
+    interval_seconds: float = Field(default=60, gt=0)
+    mapping: str | None = None  # path; None = the adapter's packaged default
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class QueueSettings(Section):
+    redis_url: str | None = None  # set it to use RedisHuey instead of SqliteHuey
+    name: str = Field(default="etims-connector", min_length=1)  # huey queue name (Redis key prefix)
+    workers: int = Field(default=2, ge=1, le=64)
+    backoff_base_seconds: float = Field(default=5, gt=0)
+    backoff_max_seconds: float = Field(default=600, gt=0)
+    lease_seconds: float = Field(default=300, gt=0)  # must exceed kra.timeout_seconds
+
+
+class MonitorSettings(Section):
+    max_unsigned_hours: float = Field(default=24, gt=0)  # KRA's offline rule
+    interval_seconds: float = Field(default=300, gt=0)
+    webhook_url: str | None = None
+    email_to: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "etims-connector@localhost"
+
+
+class Settings(Section):
+    data_dir: Path = Path("etims-data")
+    log_level: str = "INFO"
+    kra: KraSettings = Field(default_factory=KraSettings)
+    devices: list[DeviceSettings] = Field(default_factory=list)
+    sources: list[SourceSettings] = Field(default_factory=list)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    config_path: Path | None = None
+
+    @field_validator("devices")
+    @classmethod
+    def _unique_devices(cls, devices: list[DeviceSettings]) -> list[DeviceSettings]:
+        names = [d.name for d in devices]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise ValueError(f"device names must be unique: {sorted(duplicates)}")
+        return devices
+
+    def device(self, name: str | None = None) -> DeviceSettings:
+        if not self.devices:
+            raise ConfigurationError("no [[devices]] configured: add one with pin, branch and serial")
+        if name is None:
+            return self.devices[0]
+        for device in self.devices:
+            if device.name == name or device.key == name:
+                return device
+        known = ", ".join(d.name for d in self.devices)
+        raise ConfigurationError(f"unknown device {name!r}; configured devices: {known}")
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "ledger.db"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX) :].lower()
+        if "__" not in key and key not in TOP_LEVEL_KEYS:
+            continue  # ETIMS_CONFIG, ETIMS_SECRET_KEY and the like are not settings
+        path = key.split("__")
+        node = overrides
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+    return overrides
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration in {origin}:"]
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        lines.append(f"  {where}: {item['msg']} (value {item.get('input')!r})")
+    return "\n".join(lines)
+
+
+def load_settings(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    explicit = path or environ.get("ETIMS_CONFIG")
+    file = Path(explicit) if explicit else Path(DEFAULT_FILE)
+    raw: dict[str, Any] = {}
+    if file.exists():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(f"{file}: not valid TOML: {exc}") from None
+    elif explicit:
+        raise ConfigurationError(f"configuration file {file} does not exist")
+    environ.pop("ETIMS_CONFIG", None)
+    raw = _merge(raw, _env_overrides(environ))
+    origin = f"{file} (and ETIMS_* environment variables)" if file.exists() else "ETIMS_* environment"
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc, origin)) from None
+    base_dir = file.parent if file.exists() else Path.cwd()
+    if not settings.data_dir.is_absolute():
+        settings.data_dir = (base_dir / settings.data_dir).resolve()
+    settings.config_path = file.resolve() if file.exists() else None
+    return settings

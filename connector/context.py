@@ -1,0 +1,59 @@
+"""What a command or worker needs, opened lazily from the settings: database, secrets, KRA clients."""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+import httpx
+import sqlite_utils
+
+from connector.config import DeviceSettings, Settings
+from connector.db import open_database
+from connector.devices import DeviceStore
+from connector.kra.auth import GavaConnectToken
+from connector.kra.client import KraClient
+from connector.secrets import SecretBox
+
+
+class Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._token: GavaConnectToken | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """One SQLite connection per thread."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = open_database(self.settings.database_path)
+        return db
+
+    @cached_property
+    def box(self) -> SecretBox:
+        return SecretBox(self.settings.data_dir)
+
+    @property
+    def devices(self) -> DeviceStore:
+        return DeviceStore(self.db, self.box)
+
+    @cached_property
+    def http(self) -> httpx.Client:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        return httpx.Client(limits=limits, follow_redirects=False)
+
+    def client(self, device: DeviceSettings | None = None, *, initialised: bool = True) -> KraClient:
+        """A KRA client; for a device that must be initialised, with its decrypted credentials."""
+        kra = self.settings.kra
+        credentials = self.devices.credentials(device) if (device is not None and initialised) else None
+        with self._lock:
+            if kra.profile == "gavaconnect" and self._token is None:
+                secret = kra.consumer_secret.get_secret_value() if kra.consumer_secret else None
+                self._token = GavaConnectToken(self.http, kra.oauth_token_url(), kra.consumer_key, secret)
+        return KraClient(kra, self.http, credentials, token=self._token)
+
+    def close(self) -> None:
+        if "http" in self.__dict__:
+            self.http.close()
