@@ -1,13 +1,13 @@
 """The connector's exception tree.
 
-    ConnectorError
-    ├── ConfigurationError   bad or missing configuration (names the key and the file)
-    ├── SecretKeyError       the at-rest encryption key is missing or does not fit the stored secrets
-    ├── MappingError         a mapping file, table or key is missing or invalid
-    ├── DocumentError        a source document cannot become a valid KRA invoice (names document,
-    │                        line, field and value); the document stays in the ledger as needs-fix
-    └── KraError             talking to KRA failed in a way the caller must see
-        └── KraResponseError KRA (or something in between) answered with something unreadable
+ConnectorError
+├── ConfigurationError   bad or missing configuration (names the key and the file)
+├── SecretKeyError       the at-rest encryption key is missing or does not fit the stored secrets
+├── MappingError         a mapping file, table or key is missing or invalid
+├── DocumentError        a source document cannot become a valid KRA invoice (names document,
+│                        line, field and value); the document stays in the ledger as needs-fix
+└── KraError             talking to KRA failed in a way the caller must see
+    └── KraResponseError KRA (or something in between) answered with something unreadable
 """
 
 from __future__ import annotations

@@ -8,9 +8,7 @@ import simplejson
 
 
 def dumps(value: Any, *, pretty: bool = False) -> str:
-    return simplejson.dumps(
-        value, use_decimal=True, ensure_ascii=False, indent=2 if pretty else None, default=str
-    )
+    return simplejson.dumps(value, use_decimal=True, ensure_ascii=False, indent=2 if pretty else None, default=str)
 
 
 def loads(text: str | bytes) -> Any:

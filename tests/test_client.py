@@ -79,7 +79,7 @@ def exercise_every_endpoint(client: KraClient) -> dict[str, Outcome]:
         "save_customer": client.save_branch_customer(
             p.SaveBranchCustomerRequest(
                 customer_number="C0001", customer_pin="A000123456F", customer_name="Ralph", in_use="Y", **AUDIT
-            )  # fmt: skip
+            )
         ).outcome,
         "save_user": client.save_branch_user(
             p.SaveBranchUserRequest(user_id="clerk", user_name="Clerk", password="secret-pw", in_use="Y", **AUDIT)
@@ -87,7 +87,7 @@ def exercise_every_endpoint(client: KraClient) -> dict[str, Outcome]:
         "save_insurance": client.save_branch_insurance(
             p.SaveBranchInsuranceRequest(
                 insurer_code="ISR01", insurer_name="Insurer", insurance_rate=Decimal("20"), in_use="Y", **AUDIT
-            )  # fmt: skip
+            )
         ).outcome,
         "save_item": client.save_item(item_request()).outcome,
         "items": client.select_items(since).outcome,
