@@ -1,0 +1,115 @@
+"""saveTrnsSalesOsdc (sales and credit notes) and selectInvoiceDetails (read-back), spec §3 and §8.5."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from connector.kra.simulator import fields, rules
+from connector.kra.simulator.calls import Answer, Call, Rejected, no_result
+from connector.kra.simulator.codes import codes_of
+from connector.kra.simulator.handlers import require_registered_item, without_identity
+
+BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+HEADER_CODES = (("rcptTyCd", "37"), ("salesTyCd", "14"), ("pmtTyCd", "07"), ("salesSttsCd", "11"))
+LINE_CODES = (("pkgUnitCd", "17"), ("qtyUnitCd", "10"), ("taxTyCd", "04"))
+
+
+def random_base32(length: int) -> str:
+    return "".join(secrets.choice(BASE32_ALPHABET) for _ in range(length))
+
+
+def check_structure(sale: dict[str, Any]) -> None:
+    """Required fields, lengths, formats (910), then code values (913)."""
+    found = fields.problems(sale, fields.SALE_HEADER)
+    found += fields.object_problems(sale, "receipt", fields.SALE_RECEIPT)
+    found += fields.list_problems(sale, "itemList", fields.SALE_ITEM)
+    fields.require(found)
+    codes = fields.code_problems(sale, HEADER_CODES)
+    for line in sale["itemList"]:
+        codes += fields.code_problems(line, LINE_CODES, "<itemList>")
+    fields.require_codes(codes)
+
+
+def save_sale(call: Call) -> Answer:
+    sale = without_identity(call.body)
+    check_structure(sale)
+    invoice_no = int(fields.as_number(sale["invcNo"]))
+    already_signed = call.store.get("sale", call.tin, call.bhf_id, str(invoice_no)) is not None
+    if already_signed and call.config.duplicate_answer == "994":
+        raise Rejected("994")  # never sign the same number twice; "sequence" falls to the check below
+    expected = call.store.counter(call.scope, "invcNo") + 1
+    if invoice_no != expected:
+        raise rules.fail(f"Invalid invcNo sequence, expected: {expected} but found: {invoice_no}")
+    for index, line in enumerate(sale["itemList"]):
+        require_registered_item(call, line["itemCd"], f"itemList[{index}].itemCd")
+    if sale["rcptTyCd"] == "R":
+        check_credit_note(call, sale)
+    rules.check_amounts(sale, call.config.rates(), call.strict)
+    receipt = sign(call, str(sale["rcptTyCd"]))
+    stored = {"request": sale, "receipt": receipt}
+    call.store.put("sale", call.tin, call.bhf_id, str(invoice_no), stored, call.now, ref=_buyer(sale))
+    call.store.set_counter(call.scope, "invcNo", invoice_no)
+    call.store.count_signature(call.tin, call.bhf_id, invoice_no)
+    return Answer(data=dict(receipt), sale_committed=True)
+
+
+def _buyer(document: dict[str, Any]) -> str | None:
+    pin = document.get("custTin")
+    return None if fields.is_empty(pin) else str(pin).strip()
+
+
+def check_credit_note(call: Call, note: dict[str, Any]) -> None:
+    """A credit note points at an accepted sale of this device, gives a reason and the same buyer."""
+    original_no = int(fields.as_number(note["orgInvcNo"]))
+    original = call.store.get("sale", call.tin, call.bhf_id, str(original_no)) if original_no else None
+    if original is None or original["request"].get("rcptTyCd") != "S":
+        raise rules.fail("orgInvcNo does not exist")
+    reason = note.get("rfdRsnCd")
+    if call.strict:
+        if fields.is_empty(note.get("rfdDt")):
+            raise rules.fail("Missing RfdDt Date")
+        if fields.is_empty(reason) or str(reason) not in codes_of("32"):
+            raise rules.fail("Invalid RfdRsnCd")
+    elif fields.is_empty(reason):
+        fields.require(["[<rfdRsnCd> : may not be empty]"])
+    else:
+        fields.require_codes(fields.code_problems(note, (("rfdRsnCd", "32"),)))
+    expected, found = _buyer(original["request"]), _buyer(note)
+    if expected != found:
+        raise rules.fail(f"Invalid custTin. Expected: {expected}, But Found: {found}")
+
+
+def sign(call: Call, receipt_type: str) -> dict[str, Any]:
+    """Receipt counters and the opaque signature fields of an accepted sale."""
+    return {
+        "curRcptNo": call.store.next_counter(call.scope, f"rcpt:{receipt_type}"),
+        "totRcptNo": call.store.next_counter(call.scope, "rcpt:total"),
+        "intrlData": random_base32(26),
+        "rcptSign": random_base32(16),
+        "sdcDateTime": call.now,
+    }
+
+
+def read_back_time(stamp: str) -> str:
+    """`yyyyMMddHHmmss` → `yyyy-MM-dd HH:mm:ss.S`, the read-back form."""
+    return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}.0"
+
+
+def read_back(tin: str, bhf_id: str, stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored sale as `selectInvoiceDetails` returns it: the request plus the filled-in receipt."""
+    sale = {"tin": tin, "bhfId": bhf_id, **stored["request"]}
+    receipt = dict(sale.get("receipt") or {})
+    receipt.update(stored["receipt"])
+    receipt["sdcDateTime"] = read_back_time(stored["receipt"]["sdcDateTime"])
+    sale["receipt"] = receipt
+    return sale
+
+
+def select_invoice_details(call: Call) -> Answer:
+    fields.check(call.body, fields.INVOICE_SEARCH)
+    invoice_no = int(fields.as_number(call.body["invcNo"]))
+    stored = call.store.get("sale", call.tin, call.bhf_id, str(invoice_no))
+    if stored is None:
+        return no_result()
+    return Answer(data={"salesList": [read_back(call.tin, call.bhf_id, stored)]})
