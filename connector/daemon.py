@@ -1,0 +1,110 @@
+"""`etims-connector run`: source pollers, a sweeper/monitor, and the huey consumer in one process.
+
+Clean shutdown on SIGTERM or Ctrl-C: pollers stop, workers finish the call they are in.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from datetime import timedelta
+
+from connector import monitor
+from connector.clock import now_utc
+from connector.config import Settings
+from connector.context import Context
+from connector.ledger import ACCEPTED, PENDING, QUEUED, Ledger
+from connector.pipeline import Pipeline, Source, build_sources
+from connector.queue import TaskQueue
+
+log = logging.getLogger("connector.daemon")
+
+SWEEP_SECONDS = 10.0
+
+
+class Daemon:
+    def __init__(
+        self, settings: Settings, sources: dict[str, Source] | None = None, workers: int | None = None
+    ) -> None:
+        self.settings = settings
+        self.context = Context(settings)
+        self.sources = build_sources(self.context) if sources is None else sources
+        self.pipeline = Pipeline(self.context, self.sources)
+        self.queue = TaskQueue(settings, self.pipeline)
+        self.consumer = self.queue.consumer(workers)
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self.sweep()
+        for source in self.sources.values():
+            if source.adapter is not None:
+                self._thread(f"poll-{source.name}", self._poll_loop, source)
+        self._thread("sweeper", self._sweep_loop)
+        self.consumer.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        self.consumer.stop(graceful=True)
+        for source in self.sources.values():
+            if source.adapter is not None:
+                source.adapter.close()
+        self.context.close()
+
+    def run_forever(self) -> None:
+        """Block until SIGTERM/SIGINT."""
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.stopping.set())
+        self.start()
+        log.info("running: %d source(s), %d worker(s)", len(self.sources), self.consumer.workers)
+        while not self.stopping.wait(1.0):
+            pass
+        log.info("stopping")
+        self.stop()
+
+    def _thread(self, name: str, target: object, *args: object) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
+        thread.start()
+        self.threads.append(thread)
+
+    def _poll_loop(self, source: Source) -> None:
+        while not self.stopping.is_set():
+            try:
+                report = self.pipeline.ingest(source.name)
+                if report.fetched:
+                    log.info("%s: %s", source.name, report)
+            except Exception:
+                log.exception("polling %s failed; trying again later", source.name)
+            self.stopping.wait(self._interval(source))
+
+    def _interval(self, source: Source) -> float:
+        for cfg in self.settings.sources:
+            if cfg.name == source.name:
+                return cfg.interval_seconds
+        return 60.0
+
+    def _sweep_loop(self) -> None:
+        last_monitor = 0.0
+        while not self.stopping.wait(SWEEP_SECONDS):
+            try:
+                self.sweep()
+                if time.monotonic() - last_monitor > self.settings.monitor.interval_seconds:
+                    monitor.check(Ledger(self.context.db), self.settings.monitor, self.context.http)
+                    last_monitor = time.monotonic()
+            except Exception:
+                log.exception("sweep failed")
+
+    def sweep(self) -> None:
+        """Wake every device with work (after a restart, or a lost wake-up) and stale write-backs."""
+        ledger = Ledger(self.context.db)
+        for doc in ledger.documents("state = ?", [PENDING]):  # recorded just before a crash
+            ledger.transition(doc.id, QUEUED, "queued by the sweeper")
+        for key in ledger.devices_with_work():
+            self.queue.enqueue_drain(key)
+        cutoff = (now_utc() - timedelta(minutes=2)).isoformat()
+        for doc in ledger.documents("state = ? AND write_back_attempts = 0 AND updated_at < ?", [ACCEPTED, cutoff]):
+            self.queue.enqueue_write_back(doc.id)

@@ -1,0 +1,131 @@
+"""Ledger tables. Every document, every state change, every KRA exchange, numbers, items, cursors."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from connector import reference
+from connector.devices import ensure_table as ensure_devices
+
+# States of a document (see connector/ledger/__init__.py for the transitions).
+PENDING = "pending"  # recorded from the source, not yet checked
+QUEUED = "queued"  # valid; waiting for its turn on its device
+SENDING = "sending"  # number allocated and request stored; it may be on the wire
+ACCEPTED = "accepted"  # KRA signed it; receipt stored
+WRITTEN_BACK = "written-back"  # receipt written into the source document
+NEEDS_FIX = "needs-fix"  # rejected (by our checks or by KRA); reason stored
+RETRY_WAIT = "retry-wait"  # KRA unavailable; waiting for the next attempt, keeping order
+UNKNOWN = "unknown"  # sent, no answer; resolved by read-back before anything else is sent
+
+STATES = (PENDING, QUEUED, SENDING, ACCEPTED, WRITTEN_BACK, NEEDS_FIX, RETRY_WAIT, UNKNOWN)
+SIGNED = (ACCEPTED, WRITTEN_BACK)
+IN_FLIGHT = (SENDING, UNKNOWN)  # must be resolved before the device sends anything else
+WAITING = (QUEUED, RETRY_WAIT)
+
+TRANSITIONS: dict[str, set[str]] = {
+    PENDING: {QUEUED, NEEDS_FIX, PENDING},
+    QUEUED: {SENDING, NEEDS_FIX, RETRY_WAIT, QUEUED},
+    RETRY_WAIT: {SENDING, NEEDS_FIX, RETRY_WAIT, QUEUED},
+    SENDING: {ACCEPTED, NEEDS_FIX, RETRY_WAIT, UNKNOWN, SENDING},
+    UNKNOWN: {ACCEPTED, SENDING, UNKNOWN, NEEDS_FIX},
+    ACCEPTED: {WRITTEN_BACK},
+    WRITTEN_BACK: set(),
+    NEEDS_FIX: {QUEUED, PENDING, NEEDS_FIX},
+}
+
+
+def ensure(db: sqlite_utils.Database) -> None:
+    ensure_devices(db)
+    reference.ensure_tables(db)
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS documents (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            number TEXT,
+            device_key TEXT NOT NULL,
+            state TEXT NOT NULL,
+            canonical TEXT,
+            content_hash TEXT,
+            source_ref TEXT,
+            original_id INTEGER REFERENCES documents(id),
+            invoice_number INTEGER,
+            request TEXT,
+            receipt TEXT,
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at REAL,
+            confirmed_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            signed_at TEXT,
+            write_back_error TEXT,
+            write_back_attempts INTEGER NOT NULL DEFAULT 0,
+            alerted_at TEXT,
+            UNIQUE (source, external_id, kind)
+        );
+        CREATE INDEX IF NOT EXISTS documents_device_state ON documents (device_key, state, id);
+        CREATE UNIQUE INDEX IF NOT EXISTS documents_device_number
+            ON documents (device_key, invoice_number) WHERE invoice_number IS NOT NULL;
+        CREATE TABLE IF NOT EXISTS events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id INTEGER NOT NULL REFERENCES documents(id),
+            at TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT,
+            detail TEXT
+        );
+        CREATE INDEX IF NOT EXISTS events_document ON events (document_id);
+        CREATE TABLE IF NOT EXISTS exchanges (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id INTEGER REFERENCES documents(id),
+            device_key TEXT,
+            at TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            code TEXT,
+            message TEXT,
+            http_status INTEGER,
+            elapsed_seconds REAL,
+            request TEXT,
+            response TEXT
+        );
+        CREATE INDEX IF NOT EXISTS exchanges_document ON exchanges (document_id);
+        CREATE TABLE IF NOT EXISTS sequences (
+            device_key TEXT PRIMARY KEY,
+            next_invoice_number INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS item_sequences (
+            pin TEXT PRIMARY KEY,
+            next_sequence INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS items (
+            pin TEXT NOT NULL,
+            source_code TEXT NOT NULL,
+            item_code TEXT NOT NULL,
+            state TEXT NOT NULL,
+            registered_at TEXT,
+            PRIMARY KEY (pin, source_code)
+        );
+        CREATE TABLE IF NOT EXISTS cursors (
+            name TEXT PRIMARY KEY,
+            value TEXT,
+            updated_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS leases (
+            device_key TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS alerts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            device_key TEXT,
+            document_id INTEGER,
+            message TEXT NOT NULL
+        );
+        """
+    )

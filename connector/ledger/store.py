@@ -1,0 +1,300 @@
+"""The ledger: documents with a state machine, append-only events, exchanges, per-device numbers.
+
+Idempotent recording: (source, external id, kind) is unique; recording the same content again does
+nothing; a corrected document that needed fixing goes back in the queue; a signed one never changes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from connector import jsonio
+from connector.clock import now_utc
+from connector.db import immediate_transaction
+from connector.errors import ConnectorError
+from connector.ledger import schema
+from connector.ledger.schema import IN_FLIGHT, NEEDS_FIX, PENDING, SIGNED, TRANSITIONS, WAITING
+
+
+class LedgerError(ConnectorError):
+    pass
+
+
+@dataclass
+class Document:
+    id: int
+    source: str
+    external_id: str
+    kind: str
+    number: str | None
+    device_key: str
+    state: str
+    canonical: str | None
+    content_hash: str | None
+    source_ref: dict[str, Any]
+    original_id: int | None
+    invoice_number: int | None
+    request: dict[str, Any] | None
+    receipt: dict[str, Any] | None
+    reason: str | None
+    attempts: int
+    next_attempt_at: float | None
+    confirmed_at: str | None
+    created_at: str
+    updated_at: str
+    signed_at: str | None
+    write_back_error: str | None
+    write_back_attempts: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}:{self.number or self.external_id}"
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Document:
+        values = {k: row[k] for k in cls.__dataclass_fields__}
+        values["source_ref"] = json.loads(row["source_ref"]) if row["source_ref"] else {}
+        values["request"] = jsonio.loads(row["request"]) if row["request"] else None
+        values["receipt"] = json.loads(row["receipt"]) if row["receipt"] else None
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    document_id: int
+    action: str  # "new", "unchanged", "moved", "corrected", "ignored-signed", "ignored-in-progress"
+
+
+def _now() -> str:
+    return now_utc().isoformat()
+
+
+class Ledger:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        schema.ensure(db)
+
+    # ------------------------------------------------------------ reading
+
+    def get(self, document_id: int) -> Document:
+        row = self.db.execute("SELECT * FROM documents WHERE id = ?", [document_id]).fetchone()
+        if row is None:
+            raise LedgerError(f"no document with id {document_id} in the ledger")
+        return Document.from_row(self._as_dict(row))
+
+    def find(self, source: str, external_id: str, kind: str) -> Document | None:
+        query = "SELECT * FROM documents WHERE source = ? AND external_id = ? AND kind = ?"
+        row = self.db.execute(query, [source, external_id, kind]).fetchone()
+        return Document.from_row(self._as_dict(row)) if row else None
+
+    def _as_dict(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        columns = [c.name for c in self.db["documents"].columns]
+        return dict(zip(columns, row, strict=True))
+
+    def documents(
+        self, where: str = "1=1", params: list[Any] | None = None, order_by: str = "id", limit: int | None = None
+    ) -> list[Document]:
+        rows = self.db["documents"].rows_where(where, params or [], order_by=order_by, limit=limit)
+        return [Document.from_row(r) for r in rows]
+
+    def events(self, document_id: int) -> list[dict[str, Any]]:
+        return list(self.db["events"].rows_where("document_id = ?", [document_id], order_by="id"))
+
+    # ------------------------------------------------------------ recording from a source
+
+    def record(
+        self,
+        *,
+        source: str,
+        external_id: str,
+        kind: str,
+        number: str | None,
+        device_key: str,
+        canonical: str | None,
+        content_hash: str,
+        source_ref: dict[str, Any],
+        problem: str | None = None,
+    ) -> Recorded:
+        """Add a document (state pending, or needs-fix with `problem`), idempotently."""
+        state = NEEDS_FIX if problem else PENDING
+        with immediate_transaction(self.db) as conn:
+            existing = conn.execute(
+                "SELECT id, state, content_hash, source_ref FROM documents WHERE source=? AND external_id=? AND kind=?",
+                [source, external_id, kind],
+            ).fetchone()
+            if existing is None:
+                now = _now()
+                cursor = conn.execute(
+                    "INSERT INTO documents (source, external_id, kind, number, device_key, state, canonical,"
+                    " content_hash, source_ref, reason, created_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [source, external_id, kind, number, device_key, state, canonical, content_hash,
+                     json.dumps(source_ref), problem, now, now],
+                )  # fmt: skip
+                doc_id = int(cursor.lastrowid or 0)
+                self._event(conn, doc_id, None, state, problem or "recorded from the source")
+                return Recorded(doc_id, "new")
+            doc_id, current, old_hash, old_ref = existing
+            if old_hash == content_hash:
+                if json.loads(old_ref or "{}") == source_ref:
+                    return Recorded(doc_id, "unchanged")
+                conn.execute("UPDATE documents SET source_ref = ? WHERE id = ?", [json.dumps(source_ref), doc_id])
+                self._event(conn, doc_id, None, None, f"seen again, unchanged, at {source_ref}")
+                return Recorded(doc_id, "moved")
+            if current in SIGNED:
+                self._event(conn, doc_id, current, current, "changed in the source after KRA signed it: ignored")
+                return Recorded(doc_id, "ignored-signed")
+            if current not in (NEEDS_FIX, PENDING):
+                return Recorded(doc_id, "ignored-in-progress")
+            conn.execute(
+                "UPDATE documents SET number=?, device_key=?, state=?, canonical=?, content_hash=?,"
+                " source_ref=?, reason=?, attempts=0, next_attempt_at=NULL, updated_at=? WHERE id=?",
+                [
+                    number,
+                    device_key,
+                    state,
+                    canonical,
+                    content_hash,
+                    json.dumps(source_ref),
+                    problem,
+                    _now(),
+                    doc_id,
+                ],
+            )
+            self._event(conn, doc_id, current, state, problem or "corrected in the source")
+            return Recorded(doc_id, "corrected")
+
+    # ------------------------------------------------------------ state changes
+
+    def transition(self, document_id: int, to_state: str, detail: str, **fields: Any) -> Document:
+        with immediate_transaction(self.db) as conn:
+            self._transition(conn, document_id, to_state, detail, fields)
+        return self.get(document_id)
+
+    def _transition(self, conn: Any, document_id: int, to_state: str, detail: str, fields: dict[str, Any]) -> None:
+        row = conn.execute("SELECT state FROM documents WHERE id = ?", [document_id]).fetchone()
+        if row is None:
+            raise LedgerError(f"no document with id {document_id}")
+        current = row[0]
+        if to_state not in TRANSITIONS[current]:
+            raise LedgerError(f"document {document_id}: {current} → {to_state} is not allowed")
+        values = {**fields, "state": to_state, "updated_at": _now()}
+        for key in ("request", "receipt"):
+            if isinstance(values.get(key), dict):
+                values[key] = jsonio.dumps(values[key])
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        conn.execute(f"UPDATE documents SET {assignments} WHERE id = ?", [*values.values(), document_id])
+        self._event(conn, document_id, current, to_state, detail)
+
+    @staticmethod
+    def _event(conn: Any, document_id: int, from_state: str | None, to_state: str | None, detail: str) -> None:
+        conn.execute(
+            "INSERT INTO events (document_id, at, from_state, to_state, detail) VALUES (?,?,?,?,?)",
+            [document_id, _now(), from_state, to_state, detail],
+        )
+
+    def note(self, document_id: int, detail: str) -> None:
+        with immediate_transaction(self.db) as conn:
+            self._event(conn, document_id, None, None, detail)
+
+    # ------------------------------------------------------------ invoice numbers (one sequence per device)
+
+    def allocate_number(self, document_id: int, device_key: str, detail: str) -> int:
+        """Give the document the device's next invcNo (or the one it already has), in one transaction."""
+        with immediate_transaction(self.db) as conn:
+            row = conn.execute("SELECT invoice_number FROM documents WHERE id = ?", [document_id]).fetchone()
+            if row and row[0] is not None:
+                return int(row[0])  # a number, once allocated, stays with its document
+            seq = conn.execute("SELECT next_invoice_number FROM sequences WHERE device_key=?", [device_key]).fetchone()
+            number = int(seq[0]) if seq else 1
+            conn.execute(
+                "INSERT INTO sequences (device_key, next_invoice_number) VALUES (?, ?)"
+                " ON CONFLICT(device_key) DO UPDATE SET next_invoice_number = excluded.next_invoice_number",
+                [device_key, number + 1],
+            )
+            conn.execute("UPDATE documents SET invoice_number = ? WHERE id = ?", [number, document_id])
+            self._event(conn, document_id, None, None, f"invcNo {number} allocated")
+        return number
+
+    def release_number(self, document_id: int, device_key: str, to_state: str, detail: str, **fields: Any) -> None:
+        """After a definite rejection: give the number back (it is the last one) and change state."""
+        with immediate_transaction(self.db) as conn:
+            row = conn.execute("SELECT invoice_number FROM documents WHERE id = ?", [document_id]).fetchone()
+            number = row[0] if row else None
+            if number is not None:
+                seq = conn.execute("SELECT next_invoice_number FROM sequences WHERE device_key=?", [device_key])
+                if seq.fetchone()[0] != number + 1:
+                    raise LedgerError(f"invcNo {number} of document {document_id} is not the last allocated")
+                conn.execute("UPDATE sequences SET next_invoice_number = ? WHERE device_key = ?", [number, device_key])
+            fields |= {"invoice_number": None, "request": None, "confirmed_at": None}
+            self._transition(conn, document_id, to_state, f"{detail} (invcNo {number} released)", fields)
+
+    def next_number(self, device_key: str) -> int:
+        row = self.db.execute("SELECT next_invoice_number FROM sequences WHERE device_key = ?", [device_key]).fetchone()
+        return int(row[0]) if row else 1
+
+    # ------------------------------------------------------------ the device queue
+
+    def head_of_device(self, device_key: str) -> Document | None:
+        """What this device must deal with next: an in-flight document first, else the oldest waiting."""
+        in_flight = self.documents(f"device_key = ? AND state IN ({_marks(IN_FLIGHT)})", [device_key, *IN_FLIGHT])
+        if in_flight:
+            return in_flight[0]
+        waiting = self.db["documents"].rows_where(
+            f"device_key = ? AND state IN ({_marks(WAITING)})", [device_key, *WAITING], order_by="id", limit=1
+        )
+        rows = list(waiting)
+        return Document.from_row(rows[0]) if rows else None
+
+    def devices_with_work(self) -> list[str]:
+        states = (*IN_FLIGHT, *WAITING, PENDING)
+        query = f"SELECT DISTINCT device_key FROM documents WHERE state IN ({_marks(states)})"
+        return [r[0] for r in self.db.execute(query, list(states)).fetchall()]
+
+    # ------------------------------------------------------------ exchanges with KRA
+
+    def store_exchange(self, document_id: int | None, device_key: str | None, result: Any) -> None:
+        self.db["exchanges"].insert(
+            {
+                "document_id": document_id,
+                "device_key": device_key,
+                "at": _now(),
+                "endpoint": result.endpoint,
+                "outcome": str(result.outcome),
+                "code": result.code,
+                "message": result.message,
+                "http_status": result.http_status,
+                "elapsed_seconds": result.elapsed_seconds,
+                "request": jsonio.dumps(result.request),
+                "response": jsonio.dumps(result.response),
+            }
+        )
+
+    # ------------------------------------------------------------ source cursors
+
+    def cursor(self, name: str) -> str | None:
+        row = self.db.execute("SELECT value FROM cursors WHERE name = ?", [name]).fetchone()
+        return row[0] if row else None
+
+    def set_cursor(self, name: str, value: str | None) -> None:
+        self.db["cursors"].upsert({"name": name, "value": value, "updated_at": _now()}, pk="name")
+
+    # ------------------------------------------------------------ alerts
+
+    def alert(self, kind: str, message: str, device_key: str | None = None, document_id: int | None = None) -> None:
+        row = {
+            "at": _now(),
+            "kind": kind,
+            "device_key": device_key,
+            "document_id": document_id,
+            "message": message,
+        }
+        self.db["alerts"].insert(row)
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ", ".join("?" for _ in values)

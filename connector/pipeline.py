@@ -1,0 +1,266 @@
+"""Orchestration: source → canonical → ledger → (per device, in order) KRA → write-back.
+
+`Pipeline.drain(device)` is the only place that sends sales. It holds the device's lease, deals
+with an in-flight document first (read-back: found → take that receipt; not found → resend the same
+number), then sends waiting documents one at a time, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector import reference
+from connector.adapters import SourceAdapter
+from connector.config import DeviceSettings, Settings
+from connector.context import Context
+from connector.errors import ConnectorError, DocumentError
+from connector.kra.results import Outcome
+from connector.ledger import (
+    ACCEPTED,
+    NEEDS_FIX,
+    PENDING,
+    QUEUED,
+    RETRY_WAIT,
+    SENDING,
+    UNKNOWN,
+    WRITTEN_BACK,
+    Document,
+    Ledger,
+    leases,
+)
+from connector.ledger.schema import SIGNED
+from connector.mapping import load_mapping
+from connector.models import Invoice
+from connector.sending import DeviceSender
+
+log = logging.getLogger("connector.pipeline")
+
+PACKAGED_MAPPINGS = ("csv", "odoo", "quickbooks")
+
+
+@dataclass
+class Source:
+    """A configured source at run time: its adapter, mapping and device."""
+
+    name: str
+    adapter: SourceAdapter | None
+    mapping: Any
+    device: DeviceSettings
+
+
+@dataclass
+class IngestReport:
+    fetched: int = 0
+    new: int = 0
+    corrected: int = 0
+    unchanged: int = 0
+    problems: int = 0
+    devices: set[str] = field(default_factory=set)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        context: Context,
+        sources: dict[str, Source],
+        *,
+        enqueue_drain: Callable[[str, float], None] = lambda key, delay: None,
+        enqueue_write_back: Callable[[int], None] = lambda doc_id: None,
+    ) -> None:
+        self.context = context
+        self.settings: Settings = context.settings
+        self.sources = sources
+        self.enqueue_drain = enqueue_drain
+        self.enqueue_write_back = enqueue_write_back
+
+    @property
+    def ledger(self) -> Ledger:
+        return Ledger(self.context.db)
+
+    # ------------------------------------------------------------ ingest
+
+    def ingest(self, source_name: str) -> IngestReport:
+        """Poll one source, record what is new or corrected, and queue it for its device."""
+        source = self.sources[source_name]
+        assert source.adapter is not None
+        report = IngestReport()
+        ledger = self.ledger
+        for document, next_cursor in source.adapter.fetch_new(ledger.cursor(source_name)):
+            report.fetched += 1
+            self.record(source, document_external=document, report=report)
+            ledger.set_cursor(source_name, next_cursor)
+        for key in report.devices:
+            self.enqueue_drain(key, 0)
+        return report
+
+    def record(self, source: Source, document_external: Any, report: IngestReport) -> int:
+        from connector.adapters import SourceDocument
+
+        document: SourceDocument = document_external
+        assert source.adapter is not None
+        problem, canonical, content_hash, device = None, None, None, source.device
+        try:
+            invoice = source.adapter.to_canonical(document)
+            device = self.device_for(invoice, source.device)
+            canonical, content_hash = invoice.model_dump_json(), invoice.content_hash()
+        except DocumentError as exc:
+            problem = exc.describe()
+            content_hash = f"problem:{hash_of(document.content)}"
+        recorded = self.ledger.record(
+            source=source.name,
+            external_id=document.external_id,
+            kind=document.kind,
+            number=document.number,
+            device_key=device.key,
+            canonical=canonical,
+            content_hash=content_hash,
+            source_ref=document.ref,
+            problem=problem,
+        )
+        return self._after_record(recorded, device, problem, report, source)
+
+    def record_invoice(self, invoice: Invoice, source: Source, ref: dict[str, Any]) -> int:
+        """Record a canonical invoice directly (`submit FILE`)."""
+        device = self.device_for(invoice, source.device)
+        recorded = self.ledger.record(
+            source=invoice.source, external_id=invoice.external_id, kind=invoice.kind, number=invoice.number,
+            device_key=device.key, canonical=invoice.model_dump_json(), content_hash=invoice.content_hash(),
+            source_ref=ref,
+        )  # fmt: skip
+        report = IngestReport()
+        doc_id = self._after_record(recorded, device, None, report, source)
+        for key in report.devices:
+            self.enqueue_drain(key, 0)
+        return doc_id
+
+    def _after_record(
+        self, recorded: Any, device: DeviceSettings, problem: str | None, report: IngestReport, source: Source
+    ) -> int:
+        action = recorded.action if recorded.action in ("new", "corrected") else "unchanged"
+        setattr(report, action, getattr(report, action) + 1)
+        if recorded.action == "moved" and self.ledger.get(recorded.document_id).state in (*SIGNED, NEEDS_FIX):
+            self.enqueue_write_back(recorded.document_id)  # give the new place in the source its result
+        if action != "unchanged":
+            if problem:
+                report.problems += 1
+                self.enqueue_write_back(recorded.document_id)  # tell the source about the problem
+            else:
+                self.ledger.transition(recorded.document_id, QUEUED, "queued for KRA")
+                report.devices.add(device.key)
+        return recorded.document_id
+
+    def device_for(self, invoice: Invoice, default: DeviceSettings) -> DeviceSettings:
+        return self.settings.device(invoice.branch) if invoice.branch else default
+
+    # ------------------------------------------------------------ sending, per device
+
+    def drain(self, device_key: str, budget_seconds: float = 60.0) -> float | None:
+        """Send what is ready for one device, in order. Returns seconds until it should run again."""
+        db = self.context.db
+        ttl = self.settings.queue.lease_seconds
+        if leases.acquire(db, device_key, ttl) is None:
+            return None  # another worker holds the device; it re-checks before letting go
+        try:
+            sender = DeviceSender(self, self.settings.device(device_key))
+            wait = sender.run(budget_seconds, renew=lambda: leases.acquire(db, device_key, ttl) is not None)
+        finally:
+            leases.release(db, device_key)
+        if wait is None and self._ready_now(device_key):
+            wait = 0.0  # work arrived while we held the lease, or the budget ran out
+        return wait
+
+    def _ready_now(self, device_key: str) -> bool:
+        head = self.ledger.head_of_device(device_key)
+        return head is not None and (head.next_attempt_at or 0) <= time.time()
+
+    # ------------------------------------------------------------ write-back
+
+    def write_back(self, document_id: int) -> str:
+        """Put the receipt into the source (or tell it about a problem). Raises to be retried."""
+        ledger = self.ledger
+        doc = ledger.get(document_id)
+        source = self.sources.get(doc.source)
+        adapter = source.adapter if source else None
+        if doc.state == NEEDS_FIX:
+            if adapter is not None:
+                adapter.report_problem(doc.source_ref, doc.reason or "needs fixing")
+            return "reported"
+        if doc.state not in SIGNED:
+            return f"nothing to write back ({doc.state})"
+        if adapter is None and doc.state == ACCEPTED:
+            ledger.transition(
+                document_id, WRITTEN_BACK, "no source adapter to write back to; receipt kept in the ledger"
+            )
+            return "kept"
+        if adapter is None:
+            return "no source adapter"
+        from connector.models import Receipt
+
+        try:
+            adapter.write_back(doc.source_ref, Receipt.model_validate(doc.receipt))
+        except Exception as exc:
+            message = f"{type(exc).__name__}: {exc}"
+            ledger.db.execute(
+                "UPDATE documents SET write_back_error = ?, write_back_attempts = write_back_attempts + 1 WHERE id = ?",
+                [message, document_id],
+            )
+            ledger.note(document_id, f"write-back failed: {message}")
+            raise
+        if doc.state == ACCEPTED:
+            ledger.transition(document_id, WRITTEN_BACK, "receipt written back to the source", write_back_error=None)
+        return "written"
+
+    # ------------------------------------------------------------ user actions
+
+    def retry(self, document_id: int) -> Document:
+        """A needs-fix document the user fixed elsewhere (mapping, configuration): queue it again."""
+        doc = self.ledger.get(document_id)
+        if doc.state != NEEDS_FIX:
+            raise ConnectorError(f"document {doc.label} is {doc.state}, not needs-fix; nothing to retry")
+        if doc.canonical is None:
+            raise ConnectorError(f"document {doc.label} could not be read from its source: fix it there")
+        doc = self.ledger.transition(document_id, QUEUED, "retry requested", reason=None, attempts=0)
+        self.enqueue_drain(doc.device_key, 0)
+        return doc
+
+    def backoff(self, attempts: int) -> float:
+        queue = self.settings.queue
+        delay = min(queue.backoff_max_seconds, queue.backoff_base_seconds * 2 ** max(0, attempts - 1))
+        return delay * random.uniform(0.5, 1.0)
+
+    def tax_rates(self) -> dict[str, Any]:
+        return reference.tax_rates(self.context.db, self.settings.kra.tax_rates)
+
+
+def hash_of(value: Any) -> str:
+    import hashlib
+
+    from connector import jsonio
+
+    return hashlib.sha256(jsonio.dumps(value).encode()).hexdigest()
+
+
+def default_mapping(source_name: str) -> Any:
+    """The packaged mapping of a built-in source name; the CSV one for anything else."""
+    return load_mapping(source_name if source_name in PACKAGED_MAPPINGS else "csv")
+
+
+def build_sources(context: Context) -> dict[str, Source]:
+    """Adapters, mappings and devices for every configured source."""
+    from connector.adapters import adapter_class
+
+    sources = {}
+    for cfg in context.settings.sources:
+        cls = adapter_class(cfg.adapter)
+        mapping = load_mapping(cfg.mapping or cfg.adapter)
+        adapter = cls.from_options(cfg.options, mapping, cfg.name)
+        sources[cfg.name] = Source(cfg.name, adapter, mapping, context.settings.device(cfg.device))
+    return sources
+
+
+__all__ = ["PENDING", "RETRY_WAIT", "SENDING", "UNKNOWN", "IngestReport", "Outcome", "Pipeline", "Source"]

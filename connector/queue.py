@@ -1,0 +1,72 @@
+"""The huey queue: SqliteHuey in its own file by default, RedisHuey when a Redis URL is configured.
+
+Tasks carry ids (a device key, a document id), never pickled models. Ordering per device is not
+the queue's job: `drain_device` takes the device's lease in the ledger and sends in ledger order,
+so duplicate or concurrent drains are harmless and devices proceed in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from huey import Huey, RedisHuey, SqliteHuey
+from huey.consumer import Consumer
+
+from connector.config import Settings
+from connector.pipeline import Pipeline
+
+log = logging.getLogger("connector.queue")
+
+WRITE_BACK_RETRIES = 10  # 15 s, doubling: about four hours before the monitor calls it permanent
+
+
+def make_huey(settings: Settings) -> Huey:
+    queue = settings.queue
+    if queue.redis_url:
+        return RedisHuey(queue.name, url=queue.redis_url, results=False)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(queue.name, filename=str(settings.queue_path), results=False, timeout=30)
+
+
+class TaskQueue:
+    def __init__(self, settings: Settings, pipeline: Pipeline, huey: Huey | None = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.huey = huey or make_huey(settings)
+        self._drain = self.huey.task(name="drain_device")(self._drain_device)
+        self._write_back = self.huey.task(
+            name="write_back", retries=WRITE_BACK_RETRIES, retry_delay=15, retry_backoff=2
+        )(self._write_back_document)
+        pipeline.enqueue_drain = self.enqueue_drain
+        pipeline.enqueue_write_back = self.enqueue_write_back
+
+    def enqueue_drain(self, device_key: str, delay: float = 0) -> None:
+        if delay > 0:
+            self._drain.schedule((device_key,), delay=delay)
+        else:
+            self._drain(device_key)
+
+    def enqueue_write_back(self, document_id: int) -> None:
+        self._write_back(document_id)
+
+    def _drain_device(self, device_key: str) -> None:
+        wait = self.pipeline.drain(device_key)
+        if wait is not None:
+            self.enqueue_drain(device_key, wait)
+
+    def _write_back_document(self, document_id: int) -> None:
+        log.info("write-back of document %s: %s", document_id, self.pipeline.write_back(document_id))
+
+    def pending(self) -> int:
+        return self.huey.pending_count() + self.huey.scheduled_count()
+
+    def consumer(self, workers: int | None = None) -> Consumer:
+        return self.huey.create_consumer(
+            workers=workers or self.settings.queue.workers,
+            worker_type="thread",
+            periodic=False,
+            initial_delay=0.05,
+            backoff=1.15,
+            max_delay=0.5,
+            scheduler_interval=1,
+        )

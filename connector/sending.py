@@ -1,0 +1,260 @@
+"""Sending for one device, under its lease: the state machine of spec §7 (numbering, timeouts).
+
+head is sending/unknown ─► read back invcNo: found → accepted; 001 → resend the same request
+head is queued/retry    ─► checks → register items → number → build → store → POST
+POST: accepted → receipt; rejected → number released, needs-fix; retry-later → backoff, same
+      number and request; unknown → read back before anything else is sent
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from connector.clock import now_eat, parse_kra_datetime
+from connector.config import DeviceSettings
+from connector.errors import DocumentError, MappingError
+from connector.kra.client import KraClient, KraResult
+from connector.kra.results import Outcome
+from connector.ledger import ACCEPTED, NEEDS_FIX, RETRY_WAIT, SENDING, UNKNOWN, Document
+from connector.ledger import items as item_store
+from connector.models import Invoice, Receipt, receipt_qr_url
+
+if TYPE_CHECKING:
+    from connector.pipeline import Pipeline
+
+log = logging.getLogger("connector.sending")
+
+
+class Waiting(Exception):
+    """The head document cannot move yet; try again after `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class DeviceSender:
+    def __init__(self, pipeline: Pipeline, device: DeviceSettings) -> None:
+        self.pipeline = pipeline
+        self.device = device
+        self.key = device.key
+        self.ledger = pipeline.ledger
+        self._client: KraClient | None = None
+
+    @property
+    def profile(self) -> str:
+        """The amount convention: GavaConnect's, or the legacy one (also used by a VSCU)."""
+        return "gavaconnect" if self.pipeline.settings.kra.profile == "gavaconnect" else "legacy"
+
+    @property
+    def client(self) -> KraClient:
+        if self._client is None:
+            self._client = self.pipeline.context.client(self.device)
+        return self._client
+
+    def run(self, budget_seconds: float, renew: Callable[[], bool]) -> float | None:
+        """Work through the device's queue; returns a wait in seconds, or None when it is empty."""
+        deadline = time.monotonic() + budget_seconds
+        while time.monotonic() < deadline:
+            head = self.ledger.head_of_device(self.key)
+            if head is None:
+                return None
+            wait = (head.next_attempt_at or 0) - time.time()
+            if wait > 0:
+                return wait
+            try:
+                self.step(head)
+            except Waiting as pause:
+                return pause.seconds
+            if not renew():
+                return None
+        return 0.0
+
+    def step(self, doc: Document) -> None:
+        if doc.state in (SENDING, UNKNOWN):
+            self.resolve(doc)
+        else:
+            self.send_new(doc)
+
+    # ------------------------------------------------------------ a waiting document
+
+    def send_new(self, doc: Document) -> None:
+        if doc.invoice_number is not None and doc.request is not None:
+            self.ledger.transition(doc.id, SENDING, f"resending invcNo {doc.invoice_number}", attempts=doc.attempts + 1)
+            self.post(doc.id, doc.request)
+            return
+        invoice = Invoice.model_validate_json(doc.canonical or "{}")
+        mapping = self._mapping(doc)
+        original = self._original(doc, invoice)
+        problems = self._precheck(invoice, mapping, original)
+        if problems:
+            self._needs_fix(doc, "; ".join(p.describe() for p in problems))
+            return
+        codes = self.register_items(doc, invoice, mapping)
+        if codes is None:
+            return
+        number = self.ledger.allocate_number(doc.id, self.key, "allocated")
+        try:
+            request = self._build(invoice, mapping, number, original, codes)
+        except (DocumentError, MappingError) as exc:
+            self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "cannot build the KRA request", reason=str(exc))
+            self.pipeline.enqueue_write_back(doc.id)
+            return
+        self.ledger.transition(
+            doc.id, SENDING, f"sending invcNo {number}", request=request,
+            confirmed_at=request["cfmDt"], attempts=doc.attempts + 1,
+        )  # fmt: skip
+        self.post(doc.id, request)
+
+    def _mapping(self, doc: Document) -> Any:
+        from connector.mapping import load_mapping
+
+        source = self.pipeline.sources.get(doc.source)
+        return (
+            source.mapping
+            if source
+            else load_mapping(doc.source if doc.source in ("csv", "odoo", "quickbooks") else "csv")
+        )
+
+    def _original(self, doc: Document, invoice: Invoice) -> Any:
+        if invoice.kind != "credit_note" or invoice.original is None:
+            return None
+        from connector.originals import original_for
+
+        return original_for(self.ledger, doc, invoice)
+
+    def _precheck(self, invoice: Invoice, mapping: Any, original: Any) -> list[DocumentError]:
+        from connector.kra_payload import precheck
+
+        return precheck(invoice, mapping, original=original, tax_rates=self.pipeline.tax_rates(), profile=self.profile)
+
+    def _build(self, invoice: Invoice, mapping: Any, number: int, original: Any, codes: dict[str, str]) -> dict:
+        from connector.kra_payload import AuditNames, DeviceIdentity, build_sale
+
+        kra = self.pipeline.settings.kra
+        request = build_sale(
+            invoice, profile=self.profile, mapping=mapping,
+            device=DeviceIdentity(pin=self.device.pin.upper(), branch_id=self.device.branch),
+            invoice_number=number, original_invoice_number=original.invoice_number if original else None,
+            item_codes=codes, tax_rates=self.pipeline.tax_rates(), confirmed_at=now_eat(),
+            audit=AuditNames(id=kra.operator_id, name=kra.operator_name), trade_name=kra.trade_name,
+        )  # fmt: skip
+        return request.to_wire()
+
+    # ------------------------------------------------------------ items before the first sale
+
+    def register_items(self, doc: Document, invoice: Invoice, mapping: Any) -> dict[str, str] | None:
+        from connector.kra_payload import AuditNames, build_save_item, format_item_code, item_spec
+
+        kra = self.pipeline.settings.kra
+        pin, codes = self.device.pin.upper(), {}
+        for line in invoice.lines:
+            spec = item_spec(line, invoice, mapping)
+            known = item_store.registered_code(self.ledger.db, pin, line.item.code)
+            if known and known[1] == item_store.REGISTERED:
+                codes[line.item.code] = known[0]
+                continue
+            code = item_store.reserve_sequence(
+                self.ledger.db,
+                pin,
+                line.item.code,
+                lambda n, s=spec: format_item_code(s, n, strict=self.profile == "gavaconnect"),
+            )
+            result = self.client.save_item(
+                build_save_item(spec, code, AuditNames(id=kra.operator_id, name=kra.operator_name))
+            )
+            self.ledger.store_exchange(doc.id, self.key, result)
+            if result.outcome is Outcome.ACCEPTED:
+                item_store.confirm(self.ledger.db, pin, line.item.code)
+                codes[line.item.code] = code
+            elif result.outcome is Outcome.REJECTED:
+                item_store.drop_reservation(self.ledger.db, pin, line.item.code, lambda c: int(c[-7:]))
+                self._needs_fix(doc, f"KRA refused to register item {line.item.code!r}: {result.message}")
+                return None
+            else:
+                self._wait(doc, f"registering item {line.item.code!r}: {result.describe()}")
+        return codes
+
+    # ------------------------------------------------------------ the POST and its outcome
+
+    def post(self, doc_id: int, request: dict[str, Any]) -> None:
+        result = self.client.save_sale(request)
+        self.ledger.store_exchange(doc_id, self.key, result)
+        doc = self.ledger.get(doc_id)
+        outcome = result.outcome
+        if outcome is Outcome.ACCEPTED:
+            self._accept(doc, result.data)
+        elif outcome is Outcome.REJECTED:
+            self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "KRA rejected it", reason=_kra_reason(result))
+            self.pipeline.enqueue_write_back(doc.id)
+        elif outcome is Outcome.NEEDS_CONFIGURATION:
+            self.ledger.alert("configuration", result.describe(), self.key, doc.id)
+            delay = self.pipeline.settings.queue.backoff_max_seconds
+            self.ledger.release_number(
+                doc.id, self.key, RETRY_WAIT, "KRA refused the device or credentials",
+                reason=_kra_reason(result), next_attempt_at=time.time() + delay,
+            )  # fmt: skip
+            raise Waiting(delay)
+        elif outcome is Outcome.RETRY_LATER:
+            self._wait(doc, result.describe(), state=RETRY_WAIT)
+        else:  # unknown (timeout after sending, 994, unreadable): read back before anything else
+            self.ledger.transition(doc.id, UNKNOWN, result.describe(), reason=result.describe())
+
+    def resolve(self, doc: Document) -> None:
+        """The request may have reached KRA: look the number up before doing anything else."""
+        assert doc.invoice_number is not None
+        result = self.client.select_invoice(doc.invoice_number)
+        self.ledger.store_exchange(doc.id, self.key, result)
+        sales = result.data.sales if result.outcome is Outcome.ACCEPTED and result.data else []
+        if sales:
+            stored = sales[0]
+            ours = (doc.request or {}).get("trdInvcNo")
+            if stored.trader_invoice_number not in (None, ours):
+                message = (f"KRA has invcNo {doc.invoice_number} signed for {stored.trader_invoice_number!r}, "
+                           f"not for this document ({ours!r}): the device was used elsewhere")  # fmt: skip
+                self.ledger.alert("conflict", message, self.key, doc.id)
+                self._wait(doc, message, state=UNKNOWN, delay=self.pipeline.settings.queue.backoff_max_seconds)
+            self._accept(doc, stored.receipt, via="read-back")
+        elif result.outcome in (Outcome.NO_DATA, Outcome.ACCEPTED):
+            self.ledger.transition(doc.id, SENDING, f"invcNo {doc.invoice_number} not at KRA: resending it",
+                                   attempts=doc.attempts + 1)  # fmt: skip
+            self.post(doc.id, doc.request or {})
+        else:
+            self._wait(doc, f"read-back of invcNo {doc.invoice_number}: {result.describe()}", state=UNKNOWN)
+
+    def _accept(self, doc: Document, data: Any, via: str = "answer") -> None:
+        row = self.pipeline.context.devices.row(self.device) or {}
+        signed_at = parse_kra_datetime(data.signed_at) if data and data.signed_at else now_eat()
+        receipt = Receipt(
+            invoice_number=doc.invoice_number, receipt_number=data.receipt_number or 0,
+            total_receipt_number=data.total_receipt_number or 0, internal_data=data.internal_data or "",
+            signature=data.signature or "", signed_at=signed_at, scu_id=row.get("scu_id") or "",
+            mrc_number=row.get("mrc_number"),
+            qr_url=receipt_qr_url(self.device.pin.upper(), self.device.branch, data.signature or "",
+                                  production=self.pipeline.settings.kra.environment == "production"),
+        )  # fmt: skip
+        self.ledger.transition(
+            doc.id, ACCEPTED, f"signed by KRA (from the {via}): receipt {receipt.receipt_number}",
+            receipt=receipt.model_dump(mode="json"), signed_at=signed_at.isoformat(), reason=None,
+        )  # fmt: skip
+        self.pipeline.enqueue_write_back(doc.id)
+
+    # ------------------------------------------------------------ helpers
+
+    def _needs_fix(self, doc: Document, reason: str) -> None:
+        self.ledger.transition(doc.id, NEEDS_FIX, reason, reason=reason)
+        self.pipeline.enqueue_write_back(doc.id)
+
+    def _wait(self, doc: Document, reason: str, state: str = RETRY_WAIT, delay: float | None = None) -> None:
+        current = self.ledger.get(doc.id)
+        attempts = current.attempts + (0 if current.state == SENDING else 1)  # a POST already counted itself
+        delay = self.pipeline.backoff(attempts) if delay is None else delay
+        self.ledger.transition(doc.id, state, f"waiting {delay:.0f}s: {reason}", reason=reason,
+                               next_attempt_at=time.time() + delay, attempts=attempts)  # fmt: skip
+        raise Waiting(delay)
+
+
+def _kra_reason(result: KraResult) -> str:
+    return f"KRA {result.code or result.http_status or ''} {result.message}".strip()

@@ -1,0 +1,114 @@
+"""A conformance suite every source adapter runs, built-in or third-party.
+
+A plugin provides a harness that knows how to set up its source with sample documents and how to
+read back what `write_back` wrote; one line in its test file then runs the whole suite:
+
+    TestMyAdapter = conformance_suite(MyHarness)
+
+The harness (a plain class; `tmp_path` is pytest's temporary folder):
+
+    class MyHarness:
+        def make_adapter(self, tmp_path) -> SourceAdapter: ...   # a source holding ≥ 1 invoice
+        def written_back(self, adapter, ref) -> str | None: ...  # the KRA signature the source now shows
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+import pytest
+from pydantic import BaseModel
+
+from connector.adapters import SourceAdapter, SourceDocument, available_adapters
+from connector.clock import EAT
+from connector.models import Invoice, Receipt, receipt_qr_url
+
+SAMPLE_SIGNATURE = "QUII27MATATSHFRB"
+
+
+class AdapterHarness(Protocol):
+    def make_adapter(self, tmp_path: Any) -> SourceAdapter: ...
+
+    def written_back(self, adapter: SourceAdapter, ref: dict[str, Any]) -> str | None: ...
+
+
+def sample_receipt(invoice_number: int = 1) -> Receipt:
+    return Receipt(
+        invoice_number=invoice_number,
+        receipt_number=invoice_number,
+        total_receipt_number=invoice_number,
+        internal_data="EAHSAV6ECUUXSY6PCCJYAUP6MI",
+        signature=SAMPLE_SIGNATURE,
+        signed_at=datetime(2026, 11, 22, 10, 30, tzinfo=EAT),
+        scu_id="KRACU013000001",
+        mrc_number="WIS01000150",
+        qr_url=receipt_qr_url("P051234567A", "00", SAMPLE_SIGNATURE, production=False),
+    )
+
+
+def conformance_suite(harness_class: type) -> type:
+    """A pytest test class checking the adapter contract against `harness_class`."""
+
+    class AdapterConformance:
+        @pytest.fixture
+        def harness(self) -> Any:
+            return harness_class()
+
+        @pytest.fixture
+        def adapter(self, harness: Any, tmp_path: Any) -> Any:
+            adapter = harness.make_adapter(tmp_path)
+            yield adapter
+            adapter.close()
+
+        @pytest.fixture
+        def fetched(self, adapter: SourceAdapter) -> list[tuple[SourceDocument, str | None]]:
+            return list(adapter.fetch_new(None))
+
+        def test_is_a_registered_source_adapter(self, adapter: SourceAdapter) -> None:
+            cls = type(adapter)
+            assert issubclass(cls, SourceAdapter)
+            assert isinstance(cls.name, str) and cls.name
+            assert issubclass(cls.Config, BaseModel)
+            assert available_adapters().get(cls.name) is cls, f"{cls.name!r} is not registered as an entry point"
+
+        def test_fetches_documents_with_unique_ids(self, fetched: list[tuple[SourceDocument, str | None]]) -> None:
+            assert fetched, "the harness source should hold at least one document"
+            keys = [(doc.external_id, doc.kind) for doc, _ in fetched]
+            assert len(keys) == len(set(keys))
+            for doc, cursor in fetched:
+                assert isinstance(doc, SourceDocument)
+                assert cursor is None or isinstance(cursor, str)
+
+        def test_refetch_from_cursor_does_not_repeat(
+            self, adapter: SourceAdapter, fetched: list[tuple[SourceDocument, str | None]]
+        ) -> None:
+            cursor = fetched[-1][1]
+            again = {(d.external_id, d.kind, d.content and str(d.content)) for d, _ in adapter.fetch_new(cursor)}
+            before = {(d.external_id, d.kind, d.content and str(d.content)) for d, _ in fetched}
+            assert not (again & before), "unchanged documents came back after their cursor"
+
+        def test_canonical_invoices_are_valid(
+            self, adapter: SourceAdapter, fetched: list[tuple[SourceDocument, str | None]]
+        ) -> None:
+            for doc, _ in fetched:
+                invoice = adapter.to_canonical(doc)
+                assert isinstance(invoice, Invoice)
+                assert invoice.external_id == doc.external_id
+                assert invoice.kind == doc.kind
+                assert invoice.issued_at.tzinfo is not None
+                Invoice.model_validate_json(invoice.model_dump_json())  # round-trips
+
+        def test_write_back_is_visible_and_idempotent(
+            self, harness: Any, adapter: SourceAdapter, fetched: list[tuple[SourceDocument, str | None]]
+        ) -> None:
+            doc = fetched[0][0]
+            adapter.write_back(doc.ref, sample_receipt())
+            adapter.write_back(doc.ref, sample_receipt())
+            assert harness.written_back(adapter, doc.ref) == SAMPLE_SIGNATURE
+
+        def test_health_describes_the_source(self, adapter: SourceAdapter) -> None:
+            assert isinstance(adapter.health(), str)
+
+    AdapterConformance.__name__ = f"Test{harness_class.__name__}Conformance"
+    return AdapterConformance
