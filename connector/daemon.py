@@ -57,9 +57,9 @@ class Daemon:
 
     def run_forever(self) -> None:
         """Block until SIGTERM/SIGINT."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stopping.set())
         self.start()
+        for sig in (signal.SIGTERM, signal.SIGINT):  # after start(): huey's consumer sets its own
+            signal.signal(sig, lambda *_: self.stopping.set())
         log.info("running: %d source(s), %d worker(s)", len(self.sources), self.consumer.workers)
         while not self.stopping.wait(1.0):
             pass
