@@ -1,0 +1,129 @@
+"""`etims-connector payload build | schema`: see the exact KRA request for a canonical invoice.
+
+`payload build` is a preview: it uses a placeholder device, numbers items 1..n in order of first
+appearance and, for a credit note, trusts the `--original-invoice-number` you give it (the
+ledger's checks against the original invoice are skipped). Nothing is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from decimal import Decimal
+
+from connector import jsonio
+from connector.clock import now_eat
+from connector.errors import ConnectorError
+from connector.kra.codes import default_tax_rates
+from connector.kra.payloads import SaleRequest
+from connector.kra_payload import (
+    AuditNames,
+    DeviceIdentity,
+    OriginalInvoice,
+    build_sale,
+    format_item_code,
+    item_spec,
+    precheck,
+)
+from connector.mapping import PACKAGED_SOURCES, Mapping, load_mapping
+from connector.models import Invoice, invoice_json_schema
+
+PLACEHOLDER_PIN = "P000000000A"
+PLACEHOLDER_BRANCH = "00"
+PREVIEW_AUDIT = AuditNames(id="etims-connector", name="eTIMS Connector (preview)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("payload", help="show the KRA request for a canonical invoice (no sending)")
+    actions = parser.add_subparsers(dest="action", required=True)
+    build = actions.add_parser("build", help="canonical invoice JSON -> saveTrnsSalesOsdc request JSON")
+    build.add_argument("file", nargs="?", default="-", help="canonical invoice JSON file, or - for stdin")
+    build.add_argument("--profile", choices=("legacy", "gavaconnect"), default="legacy")
+    build.add_argument("--mapping", help="mapping TOML file (default: the packaged one of the source)")
+    build.add_argument("--invoice-number", type=int, default=1, help="KRA invcNo to show (default 1)")
+    build.add_argument(
+        "--original-invoice-number", type=int, default=1, help="credit notes: the original's KRA invcNo (default 1)"
+    )
+    build.add_argument("--pin", default=PLACEHOLDER_PIN, help=f"seller PIN (default {PLACEHOLDER_PIN})")
+    build.add_argument("--branch", default=PLACEHOLDER_BRANCH, help="seller branch id (default 00)")
+    build.set_defaults(func=run_build)
+    schema = actions.add_parser("schema", help="print the JSON Schema of the canonical invoice")
+    schema.set_defaults(func=run_schema)
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    print(jsonio.dumps(invoice_json_schema(), pretty=True))
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    try:
+        invoice = Invoice.from_json(_read(args.file))
+    except (ValueError, OSError) as error:
+        print(f"error: {args.file}: not a canonical invoice: {error}", file=sys.stderr)
+        return 2
+    mapping = load_mapping(args.mapping or _default_mapping(invoice.source))
+    problems = precheck(invoice, mapping, original=_assumed_original(invoice, args.original_invoice_number))
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    try:
+        request = _build(invoice, mapping, args)
+    except ConnectorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(jsonio.dumps(request.to_wire(), pretty=True))
+    return 0
+
+
+def _build(invoice: Invoice, mapping: Mapping, args: argparse.Namespace) -> SaleRequest:
+    return build_sale(
+        invoice,
+        profile=args.profile,
+        mapping=mapping,
+        device=DeviceIdentity(pin=args.pin.upper(), branch_id=args.branch),
+        invoice_number=args.invoice_number,
+        original_invoice_number=args.original_invoice_number if invoice.is_credit_note else None,
+        item_codes=preview_item_codes(invoice, mapping, strict=args.profile == "gavaconnect"),
+        tax_rates=default_tax_rates(),
+        confirmed_at=now_eat(),
+        audit=PREVIEW_AUDIT,
+    )
+
+
+def preview_item_codes(invoice: Invoice, mapping: Mapping, *, strict: bool) -> dict[str, str]:
+    """Item codes numbered 1..n in order of first appearance, so the shape of the codes shows."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(invoice.lines, start=1):
+        if line.item.code not in found:
+            spec = item_spec(line, invoice, mapping, number)
+            found[line.item.code] = format_item_code(spec, len(found) + 1, strict=strict)
+    return found
+
+
+def _assumed_original(invoice: Invoice, number: int) -> OriginalInvoice | None:
+    """For a preview, an original that allows exactly this credit note."""
+    if not invoice.is_credit_note:
+        return None
+    remaining: dict[str, Decimal] = {}
+    for line in invoice.lines:
+        remaining[line.item.code] = remaining.get(line.item.code, Decimal(0)) + line.quantity
+    return OriginalInvoice(
+        invoice_number=number,
+        buyer_pin=invoice.buyer.pin if invoice.buyer else None,
+        issued_at=invoice.issued_at,
+        remaining_quantity=remaining,
+        remaining_amount=Decimal("1e18"),
+    )
+
+
+def _default_mapping(source: str) -> str:
+    return source if source in PACKAGED_SOURCES else "csv"
+
+
+def _read(file: str) -> str:
+    if file == "-":
+        return sys.stdin.read()
+    with open(file, encoding="utf-8") as handle:
+        return handle.read()

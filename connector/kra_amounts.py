@@ -1,0 +1,130 @@
+"""The arithmetic of one KRA sales line, for both amount conventions (spec §3.5).
+
+Everything is exact `Decimal` until a KRA field is produced; each field is rounded once with
+`round_money` (half-up to the cent). Amounts are converted to KES before that rounding.
+
+Legacy (convention 2, what Odoo sends; VAT-exclusive `prc`/`splyAmt`):
+    VAT-exclusive price:  taxblAmt = round(qty x price x (1 - dc/100))
+                          taxAmt   = round(taxblAmt x rate / 100)
+                          totAmt   = taxblAmt + taxAmt
+    VAT-inclusive price:  the discount is taken off the VAT-inclusive amount as entered,
+                          then VAT is taken out of what remains (so totAmt is what the buyer pays):
+                          totAmt   = round(qty x price x (1 - dc/100))
+                          taxblAmt = round(totAmt x 100 / (100 + rate))
+                          taxAmt   = totAmt - taxblAmt
+    both:                 splyAmt  = round(taxblAmt x 100 / (100 - dc))   (dc < 100; Odoo's rule)
+                                   = round(qty x VAT-exclusive price)     (dc = 100)
+                          dcAmt    = splyAmt - taxblAmt   (the VAT-exclusive discount, never < 0)
+                          prc      = round(splyAmt / qty)
+Golden case: 1.00 at 10 % discount, 16 % VAT -> prc 1.00, splyAmt 1.00, dcAmt 0.10,
+taxblAmt 0.90, taxAmt round(0.144) = 0.14, totAmt 1.04.
+
+GavaConnect (convention 3, KRA's current validator; VAT-inclusive `prc`/`splyAmt`):
+    prc      = round(VAT-inclusive unit price)   rounded first: KRA checks splyAmt against qty x prc
+    splyAmt  = round(qty x prc)
+    dcAmt    = round(splyAmt x dcRt / 100)
+    gross    = splyAmt - dcAmt
+    taxblAmt = round(gross x 100 / (100 + rate))
+    taxAmt   = gross - taxblAmt
+    totAmt   = gross
+Because `prc` has 2 decimals, a unit price with more than 2 decimals (in KES) moves the line
+total by up to qty x 0.005 compared with the ERP's own total. That is KRA's rule, not a choice.
+
+Excise added on top of a VAT-exclusive price is part of the VAT base (VAT is charged on the
+excise-inclusive value), so it multiplies the price by (1 + excise rate / 100). A price that
+already includes excise needs nothing: the excise simply stays in the base ("folded in").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from connector.money import HUNDRED, ZERO, round_money
+
+Profile = Literal["legacy", "gavaconnect"]
+PROFILES: tuple[Profile, ...] = ("legacy", "gavaconnect")
+
+
+@dataclass(frozen=True, slots=True)
+class LinePricing:
+    """What one line's KRA amounts depend on. `unit_price` is in KES and exact (not rounded)."""
+
+    quantity: Decimal
+    unit_price: Decimal  # as entered (VAT-inclusive or not), times the exchange rate
+    price_includes_vat: bool
+    vat_rate: Decimal  # percent, from the tax-rate table of the KRA tax type
+    discount_percent: Decimal = ZERO
+    excise_factor: Decimal = Decimal("1")  # 1 + rate/100 of excise added on top, else 1
+
+
+@dataclass(frozen=True, slots=True)
+class LineAmounts:
+    """The rounded amount fields of one KRA sales line."""
+
+    unit_price: Decimal  # prc
+    supply_amount: Decimal  # splyAmt
+    discount_amount: Decimal  # dcAmt
+    taxable_amount: Decimal  # taxblAmt
+    tax_amount: Decimal  # taxAmt
+    total_amount: Decimal  # totAmt
+
+
+def line_amounts(pricing: LinePricing, profile: Profile) -> LineAmounts:
+    if profile == "legacy":
+        return legacy_amounts(pricing)
+    if profile == "gavaconnect":
+        return gavaconnect_amounts(pricing)
+    raise ValueError(f"unknown KRA profile {profile!r} (use legacy or gavaconnect)")
+
+
+def net_of_vat(gross: Decimal, rate: Decimal) -> Decimal:
+    """The VAT-exclusive part of a VAT-inclusive amount, rounded: round(gross x 100 / (100 + rate))."""
+    return round_money(gross * HUNDRED / (HUNDRED + rate))
+
+
+def legacy_amounts(pricing: LinePricing) -> LineAmounts:
+    keep = (HUNDRED - pricing.discount_percent) / HUNDRED
+    entered = pricing.quantity * pricing.unit_price * pricing.excise_factor
+    if pricing.price_includes_vat:
+        total = round_money(entered * keep)
+        taxable = net_of_vat(total, pricing.vat_rate)
+        tax = total - taxable
+        net_before_discount = entered * HUNDRED / (HUNDRED + pricing.vat_rate)
+    else:
+        taxable = round_money(entered * keep)
+        tax = round_money(taxable * pricing.vat_rate / HUNDRED)
+        total = taxable + tax
+        net_before_discount = entered
+    if pricing.discount_percent < HUNDRED:
+        supply = round_money(taxable * HUNDRED / (HUNDRED - pricing.discount_percent))
+    else:
+        supply = round_money(net_before_discount)
+    return LineAmounts(
+        unit_price=round_money(supply / pricing.quantity),
+        supply_amount=supply,
+        discount_amount=supply - taxable,
+        taxable_amount=taxable,
+        tax_amount=tax,
+        total_amount=total,
+    )
+
+
+def gavaconnect_amounts(pricing: LinePricing) -> LineAmounts:
+    unit_price = pricing.unit_price * pricing.excise_factor
+    if not pricing.price_includes_vat:
+        unit_price = unit_price * (HUNDRED + pricing.vat_rate) / HUNDRED
+    price = round_money(unit_price)
+    supply = round_money(pricing.quantity * price)
+    discount = round_money(supply * pricing.discount_percent / HUNDRED)
+    gross = supply - discount
+    taxable = net_of_vat(gross, pricing.vat_rate)
+    return LineAmounts(
+        unit_price=price,
+        supply_amount=supply,
+        discount_amount=discount,
+        taxable_amount=taxable,
+        tax_amount=gross - taxable,
+        total_amount=gross,
+    )
