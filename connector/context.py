@@ -13,6 +13,7 @@ from connector.db import open_database
 from connector.devices import DeviceStore
 from connector.kra.auth import GavaConnectToken
 from connector.kra.client import KraClient
+from connector.ledger import Ledger
 from connector.secrets import SecretBox
 
 
@@ -37,7 +38,18 @@ class Context:
 
     @property
     def devices(self) -> DeviceStore:
-        return DeviceStore(self.db, self.box)
+        store = getattr(self._local, "devices", None)
+        if store is None:
+            store = self._local.devices = DeviceStore(self.db, self.box)
+        return store
+
+    @property
+    def ledger(self) -> Ledger:
+        """The ledger on this thread's connection (its schema is checked once per connection)."""
+        ledger = getattr(self._local, "ledger", None)
+        if ledger is None:
+            ledger = self._local.ledger = Ledger(self.db)
+        return ledger
 
     @cached_property
     def http(self) -> httpx.Client:

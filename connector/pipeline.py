@@ -80,7 +80,7 @@ class Pipeline:
 
     @property
     def ledger(self) -> Ledger:
-        return Ledger(self.context.db)
+        return self.context.ledger
 
     # ------------------------------------------------------------ ingest
 

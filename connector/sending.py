@@ -42,6 +42,7 @@ class DeviceSender:
         self.key = device.key
         self.ledger = pipeline.ledger
         self._client: KraClient | None = None
+        self.tax_rates = pipeline.tax_rates()  # read once per drain, not once per document
 
     @property
     def profile(self) -> str:
@@ -128,7 +129,7 @@ class DeviceSender:
     def _precheck(self, invoice: Invoice, mapping: Any, original: Any) -> list[DocumentError]:
         from connector.kra_payload import precheck
 
-        return precheck(invoice, mapping, original=original, tax_rates=self.pipeline.tax_rates(), profile=self.profile)
+        return precheck(invoice, mapping, original=original, tax_rates=self.tax_rates, profile=self.profile)
 
     def _build(self, invoice: Invoice, mapping: Any, number: int, original: Any, codes: dict[str, str]) -> dict:
         from connector.kra_payload import AuditNames, DeviceIdentity, build_sale
@@ -138,7 +139,7 @@ class DeviceSender:
             invoice, profile=self.profile, mapping=mapping,
             device=DeviceIdentity(pin=self.device.pin.upper(), branch_id=self.device.branch),
             invoice_number=number, original_invoice_number=original.invoice_number if original else None,
-            item_codes=codes, tax_rates=self.pipeline.tax_rates(), confirmed_at=now_eat(),
+            item_codes=codes, tax_rates=self.tax_rates, confirmed_at=now_eat(),
             audit=AuditNames(id=kra.operator_id, name=kra.operator_name), trade_name=kra.trade_name,
         )  # fmt: skip
         return request.to_wire()

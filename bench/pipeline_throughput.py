@@ -1,0 +1,125 @@
+"""Throughput of the sending engine: N invoices over D devices with KRA latency L.
+
+    python bench/pipeline_throughput.py --invoices 10000 --devices 50 --latency 0.05
+
+The simulator runs in its own process (so its CPU is not counted); the connector runs the real
+huey consumer (SqliteHuey) in this process. Prints invoices/s, the ratio to the ideal D/L (one
+invoice in flight per device), connector CPU ms per invoice and peak RSS. A script, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from connector.config import DeviceSettings, KraSettings, QueueSettings, Settings  # noqa: E402
+from connector.context import Context  # noqa: E402
+from connector.daemon import Daemon  # noqa: E402
+from connector.device_setup import initialise  # noqa: E402
+from connector.ledger import Ledger  # noqa: E402
+from connector.ledger.schema import SIGNED  # noqa: E402
+from connector.pipeline import Pipeline, Source, default_mapping  # noqa: E402
+from tests.pipeline_helpers import make_invoice  # noqa: E402
+
+PIN = "P051234567A"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_simulator(latency: float) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [sys.executable, "-m", "connector.cli", "simulate", "--port", str(port), "--latency", str(latency)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, f"http://127.0.0.1:{port}/etims-api"
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the simulator did not start")
+
+
+def settings_for(folder: Path, base: str, devices: int, workers: int) -> Settings:
+    return Settings(
+        data_dir=folder,
+        kra=KraSettings(base_url=base, timeout_seconds=30),
+        devices=[
+            DeviceSettings(name=f"d{i:03d}", pin=PIN, branch=f"{i:02d}", serial=f"s{i}")
+            for i in range(min(devices, 100))
+        ],
+        queue=QueueSettings(workers=workers),
+    )
+
+
+def prepare(settings: Settings, invoices: int) -> None:
+    context = Context(settings)
+    for device in settings.devices:
+        initialise(device, context.client(device, initialised=False), context.devices)
+    pipeline = Pipeline(context, {})
+    source = Source("bench", None, default_mapping("bench"), settings.device())
+    names = [d.name for d in settings.devices]
+    for i in range(invoices):
+        invoice = make_invoice(f"B-{i:06d}", branch=names[i % len(names)], item=f"ITEM-{i % 20}")
+        pipeline.record_invoice(invoice, source, {"n": i})
+    context.close()
+
+
+def run(invoices: int, devices: int, latency: float, workers: int) -> dict[str, float]:
+    simulator, base = start_simulator(latency)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            settings = settings_for(Path(folder), base, devices, workers)
+            prepare(settings, invoices)
+            ledger = Ledger(Context(settings).db)
+            marks = ", ".join("?" for _ in SIGNED)
+            query = f"SELECT COUNT(*) FROM documents WHERE state IN ({marks})"
+            cpu_before, started = time.process_time(), time.monotonic()
+            daemon = Daemon(settings, sources={}, workers=workers)
+            daemon.start()
+            while ledger.db.execute(query, list(SIGNED)).fetchone()[0] < invoices:
+                time.sleep(0.2)
+            elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_before
+            daemon.stop()
+    finally:
+        simulator.terminate()
+        simulator.wait()
+    rate = invoices / elapsed
+    ideal = devices / latency
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"invoices_per_s": rate, "ideal_per_s": ideal, "ratio": rate / ideal, "cpu_ms": 1000 * cpu / invoices,
+            "peak_rss_mb": peak_mb, "seconds": elapsed}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=10000)
+    parser.add_argument("--devices", type=int, default=1)
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds KRA takes per answer")
+    parser.add_argument("--workers", type=int, help="queue workers (default: min(devices, 64))")
+    args = parser.parse_args()
+    workers = args.workers or min(args.devices, 64)
+    result = run(args.invoices, args.devices, args.latency, workers)
+    print(
+        f"N={args.invoices} D={args.devices} L={args.latency * 1000:.0f}ms workers={workers}: "
+        f"{result['invoices_per_s']:.1f} invoices/s in {result['seconds']:.1f}s, "
+        f"ideal D/L={result['ideal_per_s']:.0f}/s, ratio {result['ratio']:.2f}, "
+        f"connector CPU {result['cpu_ms']:.2f} ms/invoice, peak RSS {result['peak_rss_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
