@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connector.config import DeviceSettings, KraSettings, QueueSettings, Settings  # noqa: E402
-from connector.context import Context  # noqa: E402
-from connector.daemon import Daemon  # noqa: E402
-from connector.device_setup import initialise  # noqa: E402
-from connector.ledger import Ledger  # noqa: E402
-from connector.ledger.schema import SIGNED  # noqa: E402
-from connector.pipeline import Pipeline, Source, default_mapping  # noqa: E402
-from tests.pipeline_helpers import make_invoice  # noqa: E402
+from connector.config import DeviceSettings, KraSettings, QueueSettings, Settings
+from connector.context import Context
+from connector.daemon import Daemon
+from connector.device_setup import initialise
+from connector.ledger import Ledger
+from connector.ledger.schema import SIGNED
+from connector.pipeline import Pipeline, Source, default_mapping
+from tests.pipeline_helpers import make_invoice
 
 PIN = "P051234567A"
 
