@@ -15,6 +15,7 @@ import sqlite_utils
 
 from connector.clock import kra_datetime, now_eat
 from connector.kra.client import KraClient, KraResult
+from connector.kra.codes import default_tax_rates
 from connector.kra.results import Outcome
 
 FIRST_CURSOR = "20180101000000"  # what peers start from (spec §2.2)
@@ -149,7 +150,7 @@ def _store(db: sqlite_utils.Database, spec: _Table, since: str, result: KraResul
 def tax_rates(db: sqlite_utils.Database, overrides: dict[str, Decimal] | None = None) -> dict[str, Decimal]:
     """Rates A–E: synced class 04 values over the packaged defaults, configuration over both."""
     ensure_tables(db)
-    rates = dict(DEFAULT_TAX_RATES)
+    rates = default_tax_rates()
     for row in db["codes"].rows_where("code_class = '04' AND in_use != 'N'"):
         if row["code"] in rates and row["user_defined_1"] not in (None, ""):
             rates[row["code"]] = Decimal(str(row["user_defined_1"]))
