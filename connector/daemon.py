@@ -47,6 +47,7 @@ class Daemon:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.pipeline.stopping.set()
         for thread in self.threads:
             thread.join(timeout=10)
         self.consumer.stop(graceful=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -77,6 +78,7 @@ class Pipeline:
         self.sources = sources
         self.enqueue_drain = enqueue_drain
         self.enqueue_write_back = enqueue_write_back
+        self.stopping = threading.Event()  # set on shutdown: drains stop between documents
 
     @property
     def ledger(self) -> Ledger:

@@ -58,7 +58,7 @@ class DeviceSender:
     def run(self, budget_seconds: float, renew: Callable[[], bool]) -> float | None:
         """Work through the device's queue; returns a wait in seconds, or None when it is empty."""
         deadline = time.monotonic() + budget_seconds
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self.pipeline.stopping.is_set():
             head = self.ledger.head_of_device(self.key)
             if head is None:
                 return None
