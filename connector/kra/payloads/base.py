@@ -68,6 +68,29 @@ class AuditFields(KraRequest):
     modifier_name: text(60, min_length=1) = Field(alias="modrNm")
 
 
+class TaxTotals(KraRequest):
+    """The five tax-type buckets (A–E) and the totals, shared by sales and purchases (spec §3.1)."""
+
+    taxable_amount_a: Amount = Field(alias="taxblAmtA")
+    taxable_amount_b: Amount = Field(alias="taxblAmtB")
+    taxable_amount_c: Amount = Field(alias="taxblAmtC")
+    taxable_amount_d: Amount = Field(alias="taxblAmtD")
+    taxable_amount_e: Amount = Field(alias="taxblAmtE")
+    tax_rate_a: Rate = Field(alias="taxRtA")
+    tax_rate_b: Rate = Field(alias="taxRtB")
+    tax_rate_c: Rate = Field(alias="taxRtC")
+    tax_rate_d: Rate = Field(alias="taxRtD")
+    tax_rate_e: Rate = Field(alias="taxRtE")
+    tax_amount_a: Amount = Field(alias="taxAmtA")
+    tax_amount_b: Amount = Field(alias="taxAmtB")
+    tax_amount_c: Amount = Field(alias="taxAmtC")
+    tax_amount_d: Amount = Field(alias="taxAmtD")
+    tax_amount_e: Amount = Field(alias="taxAmtE")
+    total_taxable_amount: Amount = Field(alias="totTaxblAmt")
+    total_tax_amount: Amount = Field(alias="totTaxAmt")
+    total_amount: Amount = Field(alias="totAmt")
+
+
 # ---------------------------------------------------------------- envelope
 
 

@@ -20,6 +20,7 @@ from connector.kra.payloads.base import (
     Pin,
     Quantity,
     Rate,
+    TaxTotals,
     YesNo,
     text,
 )
@@ -89,7 +90,7 @@ class SaleLine(KraRequest):
     total_amount: Amount = Field(alias="totAmt")
 
 
-class SaleRequest(AuditFields):
+class SaleRequest(TaxTotals, AuditFields):
     """`saveTrnsSalesOsdc` (a sale, `rcptTyCd` S, or a credit note, `rcptTyCd` R)."""
 
     tin: Pin | None = Field(default=None, alias="tin")
@@ -111,24 +112,6 @@ class SaleRequest(AuditFields):
     refunded_at: DateTime14 | None = Field(default=None, alias="rfdDt")
     refund_reason: text(5) | None = Field(default=None, alias="rfdRsnCd")
     item_count: Annotated[int, Field(ge=1)] = Field(alias="totItemCnt")
-    taxable_amount_a: Amount = Field(alias="taxblAmtA")
-    taxable_amount_b: Amount = Field(alias="taxblAmtB")
-    taxable_amount_c: Amount = Field(alias="taxblAmtC")
-    taxable_amount_d: Amount = Field(alias="taxblAmtD")
-    taxable_amount_e: Amount = Field(alias="taxblAmtE")
-    tax_rate_a: Rate = Field(alias="taxRtA")
-    tax_rate_b: Rate = Field(alias="taxRtB")
-    tax_rate_c: Rate = Field(alias="taxRtC")
-    tax_rate_d: Rate = Field(alias="taxRtD")
-    tax_rate_e: Rate = Field(alias="taxRtE")
-    tax_amount_a: Amount = Field(alias="taxAmtA")
-    tax_amount_b: Amount = Field(alias="taxAmtB")
-    tax_amount_c: Amount = Field(alias="taxAmtC")
-    tax_amount_d: Amount = Field(alias="taxAmtD")
-    tax_amount_e: Amount = Field(alias="taxAmtE")
-    total_taxable_amount: Amount = Field(alias="totTaxblAmt")
-    total_tax_amount: Amount = Field(alias="totTaxAmt")
-    total_amount: Amount = Field(alias="totAmt")
     purchaser_accepted: YesNo = Field(default="N", alias="prchrAcptcYn")
     remark: text(400) | None = Field(default=None, alias="remark")
     receipt: SaleReceipt = Field(alias="receipt")

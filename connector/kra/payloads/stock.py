@@ -23,6 +23,7 @@ from connector.kra.payloads.base import (
     Pin,
     Quantity,
     Rate,
+    TaxTotals,
     UnitPrice,
     text,
 )
@@ -179,7 +180,7 @@ class PurchaseLine(KraRequest):
     expiry_date: Date8 | None = Field(default=None, alias="itemExprDt")
 
 
-class PurchaseRequest(AuditFields):
+class PurchaseRequest(TaxTotals, AuditFields):
     """`insertTrnsPurchase`: confirm a supplier sale (`regTyCd` A) or record one by hand (M).
 
     `invcNo` is this PIN's own purchase sequence, separate from sales.
@@ -205,24 +206,6 @@ class PurchaseRequest(AuditFields):
     cancelled_at: DateTime14 | None = Field(default=None, alias="cnclDt")
     refunded_at: DateTime14 | None = Field(default=None, alias="rfdDt")
     item_count: Annotated[int, Field(ge=1)] = Field(alias="totItemCnt")
-    taxable_amount_a: Amount = Field(alias="taxblAmtA")
-    taxable_amount_b: Amount = Field(alias="taxblAmtB")
-    taxable_amount_c: Amount = Field(alias="taxblAmtC")
-    taxable_amount_d: Amount = Field(alias="taxblAmtD")
-    taxable_amount_e: Amount = Field(alias="taxblAmtE")
-    tax_rate_a: Rate = Field(alias="taxRtA")
-    tax_rate_b: Rate = Field(alias="taxRtB")
-    tax_rate_c: Rate = Field(alias="taxRtC")
-    tax_rate_d: Rate = Field(alias="taxRtD")
-    tax_rate_e: Rate = Field(alias="taxRtE")
-    tax_amount_a: Amount = Field(alias="taxAmtA")
-    tax_amount_b: Amount = Field(alias="taxAmtB")
-    tax_amount_c: Amount = Field(alias="taxAmtC")
-    tax_amount_d: Amount = Field(alias="taxAmtD")
-    tax_amount_e: Amount = Field(alias="taxAmtE")
-    total_taxable_amount: Amount = Field(alias="totTaxblAmt")
-    total_tax_amount: Amount = Field(alias="totTaxAmt")
-    total_amount: Amount = Field(alias="totAmt")
     remark: text(400) | None = Field(default=None, alias="remark")
     lines: list[PurchaseLine] = Field(alias="itemList", min_length=1)
 
