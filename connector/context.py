@@ -11,10 +11,10 @@ import sqlite_utils
 from connector.config import DeviceSettings, Settings
 from connector.db import open_database
 from connector.devices import DeviceStore
+from connector.encryption import SecretBox
 from connector.kra.auth import GavaConnectToken
 from connector.kra.client import KraClient
 from connector.ledger import Ledger
-from connector.secrets import SecretBox
 
 
 class Context:

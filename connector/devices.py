@@ -9,9 +9,9 @@ import sqlite_utils
 
 from connector.clock import now_utc
 from connector.config import DeviceSettings
+from connector.encryption import SecretBox
 from connector.errors import ConfigurationError
 from connector.kra.payloads import InitInfo
-from connector.secrets import SecretBox
 
 
 @dataclass(frozen=True)

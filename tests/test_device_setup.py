@@ -14,9 +14,9 @@ import pytest
 from connector.cli import main
 from connector.config import load_settings
 from connector.context import Context
+from connector.encryption import KEY_ENV, SecretBox
 from connector.errors import ConfigurationError, SecretKeyError
 from connector.kra.simulator import Simulator
-from connector.secrets import KEY_ENV, SecretBox
 from tests.conftest import PIN
 
 CONFIG = """
