@@ -53,7 +53,7 @@ def start_simulator(latency: float) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the simulator did not start")
 
 
-def settings_for(folder: Path, base: str, devices: int, workers: int) -> Settings:
+def settings_for(folder: Path, base: str, devices: int, workers: int, redis_url: str | None = None) -> Settings:
     return Settings(
         data_dir=folder,
         kra=KraSettings(base_url=base, timeout_seconds=30),
@@ -61,7 +61,7 @@ def settings_for(folder: Path, base: str, devices: int, workers: int) -> Setting
             DeviceSettings(name=f"d{i:03d}", pin=PIN, branch=f"{i:02d}", serial=f"s{i}")
             for i in range(min(devices, 100))
         ],
-        queue=QueueSettings(workers=workers),
+        queue=QueueSettings(workers=workers, redis_url=redis_url, name=f"bench-{time.time_ns()}"),
     )
 
 
@@ -78,11 +78,11 @@ def prepare(settings: Settings, invoices: int) -> None:
     context.close()
 
 
-def run(invoices: int, devices: int, latency: float, workers: int) -> dict[str, float]:
+def run(invoices: int, devices: int, latency: float, workers: int, redis_url: str | None) -> dict[str, float]:
     simulator, base = start_simulator(latency)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            settings = settings_for(Path(folder), base, devices, workers)
+            settings = settings_for(Path(folder), base, devices, workers, redis_url)
             prepare(settings, invoices)
             ledger = Ledger(Context(settings).db)
             marks = ", ".join("?" for _ in SIGNED)
@@ -110,11 +110,13 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds KRA takes per answer")
     parser.add_argument("--workers", type=int, help="queue workers (default: min(devices, 64))")
+    parser.add_argument("--redis", help="use this Redis URL for the queue (default: SqliteHuey)")
     args = parser.parse_args()
     workers = args.workers or min(args.devices, 64)
-    result = run(args.invoices, args.devices, args.latency, workers)
+    result = run(args.invoices, args.devices, args.latency, workers, args.redis)
     print(
-        f"N={args.invoices} D={args.devices} L={args.latency * 1000:.0f}ms workers={workers}: "
+        f"N={args.invoices} D={args.devices} L={args.latency * 1000:.0f}ms workers={workers} "
+        f"queue={'redis' if args.redis else 'sqlite'}: "
         f"{result['invoices_per_s']:.1f} invoices/s in {result['seconds']:.1f}s, "
         f"ideal D/L={result['ideal_per_s']:.0f}/s, ratio {result['ratio']:.2f}, "
         f"connector CPU {result['cpu_ms']:.2f} ms/invoice, peak RSS {result['peak_rss_mb']:.0f} MB"

@@ -81,25 +81,28 @@ class Ledger:
     # ------------------------------------------------------------ reading
 
     def get(self, document_id: int) -> Document:
-        row = self.db.execute("SELECT * FROM documents WHERE id = ?", [document_id]).fetchone()
-        if row is None:
+        found = self._select("id = ?", [document_id])
+        if not found:
             raise LedgerError(f"no document with id {document_id} in the ledger")
-        return Document.from_row(self._as_dict(row))
+        return found[0]
 
     def find(self, source: str, external_id: str, kind: str) -> Document | None:
-        query = "SELECT * FROM documents WHERE source = ? AND external_id = ? AND kind = ?"
-        row = self.db.execute(query, [source, external_id, kind]).fetchone()
-        return Document.from_row(self._as_dict(row)) if row else None
-
-    def _as_dict(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        columns = [c.name for c in self.db["documents"].columns]
-        return dict(zip(columns, row, strict=True))
+        found = self._select("source = ? AND external_id = ? AND kind = ?", [source, external_id, kind])
+        return found[0] if found else None
 
     def documents(
         self, where: str = "1=1", params: list[Any] | None = None, order_by: str = "id", limit: int | None = None
     ) -> list[Document]:
-        rows = self.db["documents"].rows_where(where, params or [], order_by=order_by, limit=limit)
-        return [Document.from_row(r) for r in rows]
+        return self._select(where, params or [], order_by, limit)
+
+    def _select(self, where: str, params: list[Any], order_by: str = "id", limit: int | None = None) -> list[Document]:
+        """Plain SQL on the hot path: sqlite-utils would introspect the table on every call."""
+        query = f"SELECT * FROM documents WHERE {where} ORDER BY {order_by}"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        cursor = self.db.conn.execute(query, params)
+        columns = [c[0] for c in cursor.description]
+        return [Document.from_row(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
 
     def events(self, document_id: int) -> list[dict[str, Any]]:
         return list(self.db["events"].rows_where("document_id = ?", [document_id], order_by="id"))
@@ -244,11 +247,8 @@ class Ledger:
         in_flight = self.documents(f"device_key = ? AND state IN ({_marks(IN_FLIGHT)})", [device_key, *IN_FLIGHT])
         if in_flight:
             return in_flight[0]
-        waiting = self.db["documents"].rows_where(
-            f"device_key = ? AND state IN ({_marks(WAITING)})", [device_key, *WAITING], order_by="id", limit=1
-        )
-        rows = list(waiting)
-        return Document.from_row(rows[0]) if rows else None
+        waiting = self.documents(f"device_key = ? AND state IN ({_marks(WAITING)})", [device_key, *WAITING], limit=1)
+        return waiting[0] if waiting else None
 
     def devices_with_work(self) -> list[str]:
         states = (*IN_FLIGHT, *WAITING, PENDING)
@@ -258,21 +258,12 @@ class Ledger:
     # ------------------------------------------------------------ exchanges with KRA
 
     def store_exchange(self, document_id: int | None, device_key: str | None, result: Any) -> None:
-        self.db["exchanges"].insert(
-            {
-                "document_id": document_id,
-                "device_key": device_key,
-                "at": _now(),
-                "endpoint": result.endpoint,
-                "outcome": str(result.outcome),
-                "code": result.code,
-                "message": result.message,
-                "http_status": result.http_status,
-                "elapsed_seconds": result.elapsed_seconds,
-                "request": jsonio.dumps(result.request),
-                "response": jsonio.dumps(result.response),
-            }
-        )
+        self.db.conn.execute(
+            "INSERT INTO exchanges (document_id, device_key, at, endpoint, outcome, code, message, http_status,"
+            " elapsed_seconds, request, response) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [document_id, device_key, _now(), result.endpoint, str(result.outcome), result.code, result.message,
+             result.http_status, result.elapsed_seconds, jsonio.dumps(result.request), jsonio.dumps(result.response)],
+        )  # fmt: skip
 
     # ------------------------------------------------------------ source cursors
 
