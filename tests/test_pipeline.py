@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,36 @@ def test_redis_queue_with_two_consumers(tmp_path: Path, simulator, redis_url: st
     assert numbers_by_device(ledger) == {d.key: list(range(1, 16)) for d in settings.devices}
     for device in settings.devices:
         assert signed_once(simulator, device.key, 15)
+
+
+def test_gavaconnect_profile_end_to_end_through_the_strict_simulator(tmp_path: Path) -> None:
+    from connector.kra.simulator import SimulatorConfig, start_simulator
+
+    config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key-1": "secret-1"})
+    with start_simulator(config) as sim:
+        settings = make_settings(
+            tmp_path, sim.gavaconnect_base, profile="gavaconnect", token_url=sim.token_url,
+            consumer_key="key-1", consumer_secret="secret-1", apigee_app_id="app-1",
+        )  # fmt: skip
+        initialise_all(settings).close()
+        daemon = start_daemon(settings)
+        ledger = Ledger(daemon.context.db)
+        try:
+            record(daemon, settings, [
+                make_invoice("G-1", price="100.00", item="SOAP"),
+                make_invoice("G-2", price="33.33", quantity="3", item="SALT", tax="VAT8"),
+                make_invoice("G-3", price="1392.00", item="OIL", tax="EXEMPT"),
+                make_invoice("G-CN", kind="credit_note", original="G-1", price="100.00", item="SOAP"),
+            ])  # fmt: skip
+            wait_for(lambda: all_final(ledger, 4), what="four documents final")
+        finally:
+            daemon.stop()
+        docs = {d.number: d for d in ledger.documents()}
+        assert {n: d.state for n, d in docs.items()} == dict.fromkeys(docs, "written-back"), {
+            n: d.reason for n, d in docs.items()
+        }
+        assert sim.signature_counts()[f"{PIN}/00"] == {1: 1, 2: 1, 3: 1, 4: 1}
+        assert docs["G-1"].request["itemList"][0]["taxblAmt"] == Decimal("86.21")
+        assert docs["G-CN"].request["rfdDt"] and docs["G-CN"].request["orgInvcNo"] == 1
+        codes = sorted(r[0] for r in ledger.db.execute("SELECT item_code FROM items").fetchall())
+        assert [c[-7:] for c in codes] == ["0000001", "0000002", "0000003"]  # strict per-PIN sequence
