@@ -145,7 +145,8 @@ class Pipeline:
     ) -> int:
         action = recorded.action if recorded.action in ("new", "corrected") else "unchanged"
         setattr(report, action, getattr(report, action) + 1)
-        if recorded.action == "moved" and self.ledger.get(recorded.document_id).state in (*SIGNED, NEEDS_FIX):
+        seen_again = recorded.action in ("moved", "ignored-signed")
+        if seen_again and self.ledger.get(recorded.document_id).state in (*SIGNED, NEEDS_FIX):
             self.enqueue_write_back(recorded.document_id)  # give the new place in the source its result
         if action != "unchanged":
             if problem:

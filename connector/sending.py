@@ -18,7 +18,7 @@ from connector.config import DeviceSettings
 from connector.errors import DocumentError, MappingError
 from connector.kra.client import KraClient, KraResult
 from connector.kra.results import Outcome
-from connector.ledger import ACCEPTED, NEEDS_FIX, RETRY_WAIT, SENDING, UNKNOWN, Document
+from connector.ledger import ACCEPTED, NEEDS_FIX, QUEUED, RETRY_WAIT, SENDING, UNKNOWN, Document
 from connector.ledger import items as item_store
 from connector.models import Invoice, Receipt, receipt_qr_url
 
@@ -241,6 +241,21 @@ class DeviceSender:
             receipt=receipt.model_dump(mode="json"), signed_at=signed_at.isoformat(), reason=None,
         )  # fmt: skip
         self.pipeline.enqueue_write_back(doc.id)
+        if doc.kind == "invoice":
+            self._requeue_credit_notes_waiting_for(doc)
+
+    def _requeue_credit_notes_waiting_for(self, original: Document) -> None:
+        """Credit notes refused because this invoice was not yet signed can go now."""
+        from connector.originals import find_original
+
+        for note in self.ledger.documents(
+            "device_key = ? AND kind = 'credit_note' AND state = ?", [self.key, NEEDS_FIX]
+        ):
+            if note.canonical is None:
+                continue
+            found = find_original(self.ledger, note, Invoice.model_validate_json(note.canonical))
+            if found is not None and found.id == original.id:
+                self.ledger.transition(note.id, QUEUED, f"original {original.label} is now signed", reason=None)
 
     # ------------------------------------------------------------ helpers
 

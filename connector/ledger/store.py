@@ -149,7 +149,9 @@ class Ledger:
                 self._event(conn, doc_id, None, None, f"seen again, unchanged, at {source_ref}")
                 return Recorded(doc_id, "moved")
             if current in SIGNED:
-                self._event(conn, doc_id, current, current, "changed in the source after KRA signed it: ignored")
+                conn.execute("UPDATE documents SET source_ref = ? WHERE id = ?", [json.dumps(source_ref), doc_id])
+                detail = "changed in the source after KRA signed it: ignored (correct it with a credit note)"
+                self._event(conn, doc_id, None, None, detail)
                 return Recorded(doc_id, "ignored-signed")
             if current not in (NEEDS_FIX, PENDING):
                 return Recorded(doc_id, "ignored-in-progress")
@@ -272,7 +274,11 @@ class Ledger:
         return row[0] if row else None
 
     def set_cursor(self, name: str, value: str | None) -> None:
-        self.db["cursors"].upsert({"name": name, "value": value, "updated_at": _now()}, pk="name")
+        self.db.conn.execute(
+            "INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [name, value, _now()],
+        )
 
     # ------------------------------------------------------------ alerts
 
