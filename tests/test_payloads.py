@@ -54,9 +54,7 @@ def error_locs(exc: pytest.ExceptionInfo[ValidationError]) -> list[tuple[str | i
     return [tuple(e["loc"]) for e in exc.value.errors()]
 
 
-def expect_error(
-    model: type[BaseModel], sample: dict[str, Any], loc: tuple[str | int, ...], kind: str
-) -> None:
+def expect_error(model: type[BaseModel], sample: dict[str, Any], loc: tuple[str | int, ...], kind: str) -> None:
     with pytest.raises(ValidationError) as exc:
         model.model_validate(sample)
     assert loc in error_locs(exc), error_locs(exc)
@@ -245,9 +243,7 @@ def test_update_import_item_needs_remark_and_no_registrant() -> None:
     expect_error(p.UpdateImportItemRequest, {**sample, "remark": None}, ("remark",), "string_type")
     expect_error(p.UpdateImportItemRequest, {**sample, "remark": ""}, ("remark",), "string_too_short")
     expect_error(p.UpdateImportItemRequest, {**sample, "regrId": "Admin"}, ("regrId",), "extra_forbidden")
-    expect_error(
-        p.UpdateImportItemRequest, {**sample, "itemClCd": "5022110801"}, ("itemClCd",), "extra_forbidden"
-    )
+    expect_error(p.UpdateImportItemRequest, {**sample, "itemClCd": "5022110801"}, ("itemClCd",), "extra_forbidden")
 
 
 def test_purchase_receipt_type_is_p_or_r() -> None:
@@ -275,9 +271,7 @@ def test_stock_io_original_number_is_never_null() -> None:
 
 def test_stock_io_occurrence_is_a_date() -> None:
     sample = load("stock_io_request.json")
-    expect_error(
-        p.StockInOutRequest, {**sample, "ocrnDt": "20260811103000"}, ("ocrnDt",), "string_pattern_mismatch"
-    )
+    expect_error(p.StockInOutRequest, {**sample, "ocrnDt": "20260811103000"}, ("ocrnDt",), "string_pattern_mismatch")
 
 
 # ---------------------------------------------------------------- strictness (requests)
@@ -286,24 +280,18 @@ def test_stock_io_occurrence_is_a_date() -> None:
 def test_customer_name_too_long() -> None:
     expect_error(p.SaleRequest, {**gc_sale(), "custNm": "x" * 61}, ("custNm",), "string_too_long")
     customer = load("save_branch_customer_request.json")
-    expect_error(
-        p.SaveBranchCustomerRequest, {**customer, "custNm": "x" * 61}, ("custNm",), "string_too_long"
-    )
+    expect_error(p.SaveBranchCustomerRequest, {**customer, "custNm": "x" * 61}, ("custNm",), "string_too_long")
     assert p.SaleRequest.model_validate({**gc_sale(), "custNm": "x" * 60}).customer_name == "x" * 60
 
 
 def test_confirmation_date_of_twelve_digits() -> None:
     expect_error(p.SaleRequest, {**gc_sale(), "cfmDt": "202608111030"}, ("cfmDt",), "string_pattern_mismatch")
     purchase = load("purchase_request.json")
-    expect_error(
-        p.PurchaseRequest, {**purchase, "cfmDt": "202608111030"}, ("cfmDt",), "string_pattern_mismatch"
-    )
+    expect_error(p.PurchaseRequest, {**purchase, "cfmDt": "202608111030"}, ("cfmDt",), "string_pattern_mismatch")
 
 
 def test_amount_with_three_decimals() -> None:
-    expect_error(
-        p.SaleRequest, {**gc_sale(), "totAmt": Decimal("100.005")}, ("totAmt",), "decimal_max_places"
-    )
+    expect_error(p.SaleRequest, {**gc_sale(), "totAmt": Decimal("100.005")}, ("totAmt",), "decimal_max_places")
     sale = gc_sale()
     sale["itemList"][0]["dcAmt"] = Decimal("0.001")
     expect_error(p.SaleRequest, sale, ("itemList", 0, "dcAmt"), "decimal_max_places")
@@ -353,9 +341,7 @@ def test_missing_required_line_field() -> None:
 
 def test_empty_item_list() -> None:
     expect_error(p.SaleRequest, {**gc_sale(), "itemList": []}, ("itemList",), "too_short")
-    expect_error(
-        p.PurchaseRequest, {**load("purchase_request.json"), "itemList": []}, ("itemList",), "too_short"
-    )
+    expect_error(p.PurchaseRequest, {**load("purchase_request.json"), "itemList": []}, ("itemList",), "too_short")
 
 
 def test_assignment_is_validated() -> None:

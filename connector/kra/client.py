@@ -127,18 +127,14 @@ class KraClient:
             response=redact(answer.response),
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
-        log.info(
-            "%s -> %s %s (%.2fs)", endpoint.legacy, result.outcome, result.code or "", result.elapsed_seconds
-        )
+        log.info("%s -> %s %s (%.2fs)", endpoint.legacy, result.outcome, result.code or "", result.elapsed_seconds)
         return result
 
     def _headers(self, endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if endpoint.name != "initialize":
             if self.credentials is None:
-                raise ConfigurationError(
-                    f"{endpoint.legacy} needs an initialised device (PIN, branch, CMC key)"
-                )
+                raise ConfigurationError(f"{endpoint.legacy} needs an initialised device (PIN, branch, CMC key)")
             creds = self.credentials
             headers |= {"tin": creds.pin, "bhfId": creds.branch, "cmcKey": creds.cmc_key}
             if not payload.get("tin"):
@@ -154,11 +150,7 @@ class KraClient:
     ) -> tuple[_Answer, int | None]:
         url = f"{self.base}/{endpoint.path(self.profile)}"
         content = jsonio.dumps(payload).encode("utf-8")
-        limit = (
-            self.settings.init_timeout_seconds
-            if endpoint.name == "initialize"
-            else self.settings.timeout_seconds
-        )
+        limit = self.settings.init_timeout_seconds if endpoint.name == "initialize" else self.settings.timeout_seconds
         timeout = httpx.Timeout(limit, connect=min(limit, 10.0))
         for attempt in range(2):  # a second pass only after a refused (401) GavaConnect token
             if self.token is not None:
@@ -180,9 +172,7 @@ class KraClient:
             return self._read(endpoint, response), response.status_code
         raise AssertionError("unreachable")
 
-    def _post(
-        self, url: str, content: bytes, headers: dict[str, str], timeout: httpx.Timeout
-    ) -> httpx.Response:
+    def _post(self, url: str, content: bytes, headers: dict[str, str], timeout: httpx.Timeout) -> httpx.Response:
         retrying = Retrying(
             retry=retry_if_exception_type(NEVER_SENT),
             stop=stop_after_attempt(self.settings.connect_retries + 1),
