@@ -148,8 +148,7 @@ class Ledger:
                 conn.execute("UPDATE documents SET source_ref = ? WHERE id = ?", [json.dumps(source_ref), doc_id])
                 self._event(conn, doc_id, None, None, f"seen again, unchanged, at {source_ref}")
                 return Recorded(doc_id, "moved")
-            if current in SIGNED:
-                conn.execute("UPDATE documents SET source_ref = ? WHERE id = ?", [json.dumps(source_ref), doc_id])
+            if current in SIGNED:  # keep the ref of the version KRA signed
                 detail = "changed in the source after KRA signed it: ignored (correct it with a credit note)"
                 self._event(conn, doc_id, None, None, detail)
                 return Recorded(doc_id, "ignored-signed")
