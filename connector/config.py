@@ -98,6 +98,7 @@ class QueueSettings(Section):
     backoff_base_seconds: float = Field(default=5, gt=0)
     backoff_max_seconds: float = Field(default=600, gt=0)
     lease_seconds: float = Field(default=300, gt=0)  # must exceed kra.timeout_seconds
+    write_back_retry_seconds: float = Field(default=15, gt=0)  # first retry; doubles each time
 
 
 class MonitorSettings(Section):

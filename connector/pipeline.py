@@ -72,12 +72,14 @@ class Pipeline:
         *,
         enqueue_drain: Callable[[str, float], None] = lambda key, delay: None,
         enqueue_write_back: Callable[[int], None] = lambda doc_id: None,
+        enqueue_write_backs: Callable[[list[int]], None] | None = None,
     ) -> None:
         self.context = context
         self.settings: Settings = context.settings
         self.sources = sources
         self.enqueue_drain = enqueue_drain
         self.enqueue_write_back = enqueue_write_back
+        self.enqueue_write_backs = enqueue_write_backs or (lambda ids: [self.enqueue_write_back(i) for i in ids])
         self.stopping = threading.Event()  # set on shutdown: drains stop between documents
 
     @property
@@ -170,7 +172,7 @@ class Pipeline:
             return None  # another worker holds the device; it re-checks before letting go
         try:
             sender = DeviceSender(self, self.settings.device(device_key))
-            wait = sender.run(budget_seconds, renew=lambda: leases.acquire(db, device_key, ttl) is not None)
+            wait = sender.run(budget_seconds, renew=leases.Renewal(db, device_key, ttl))
         finally:
             leases.release(db, device_key)
         if wait is None and self._ready_now(device_key):

@@ -35,10 +35,15 @@ class TaskQueue:
         self.huey = huey or make_huey(settings)
         self._drain = self.huey.task(name="drain_device")(self._drain_device)
         self._write_back = self.huey.task(
-            name="write_back", retries=WRITE_BACK_RETRIES, retry_delay=15, retry_backoff=2
+            name="write_back",
+            retries=WRITE_BACK_RETRIES,
+            retry_delay=settings.queue.write_back_retry_seconds,
+            retry_backoff=2,
         )(self._write_back_document)
+        self._write_back_batch = self.huey.task(name="write_back_batch")(self._write_back_documents)
         pipeline.enqueue_drain = self.enqueue_drain
         pipeline.enqueue_write_back = self.enqueue_write_back
+        pipeline.enqueue_write_backs = self.enqueue_write_backs
 
     def enqueue_drain(self, device_key: str, delay: float = 0) -> None:
         if delay > 0:
@@ -49,6 +54,9 @@ class TaskQueue:
     def enqueue_write_back(self, document_id: int) -> None:
         self._write_back(document_id)
 
+    def enqueue_write_backs(self, document_ids: list[int]) -> None:
+        self._write_back_batch(list(document_ids))
+
     def _drain_device(self, device_key: str) -> None:
         wait = self.pipeline.drain(device_key)
         if wait is not None:
@@ -56,6 +64,15 @@ class TaskQueue:
 
     def _write_back_document(self, document_id: int) -> None:
         log.info("write-back of document %s: %s", document_id, self.pipeline.write_back(document_id))
+
+    def _write_back_documents(self, document_ids: list[int]) -> None:
+        """One task for a batch; a document that fails here gets its own task, with retries."""
+        for document_id in document_ids:
+            try:
+                self.pipeline.write_back(document_id)
+            except Exception as exc:
+                log.warning("write-back of document %s failed (%s); retrying it on its own", document_id, exc)
+                self.enqueue_write_back(document_id)
 
     def pending(self) -> int:
         return self.huey.pending_count() + self.huey.scheduled_count()

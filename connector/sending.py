@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("connector.sending")
 
+WRITE_BACK_BATCH = 50
+
 
 class Waiting(Exception):
     """The head document cannot move yet; try again after `seconds`."""
@@ -43,6 +45,7 @@ class DeviceSender:
         self.ledger = pipeline.ledger
         self._client: KraClient | None = None
         self.tax_rates = pipeline.tax_rates()  # read once per drain, not once per document
+        self.signed: list[int] = []  # written back in batches: one queue task per batch, not per document
 
     @property
     def profile(self) -> str:
@@ -57,7 +60,12 @@ class DeviceSender:
 
     def run(self, budget_seconds: float, renew: Callable[[], bool]) -> float | None:
         """Work through the device's queue; returns a wait in seconds, or None when it is empty."""
-        deadline = time.monotonic() + budget_seconds
+        try:
+            return self._work(time.monotonic() + budget_seconds, renew)
+        finally:
+            self.flush()
+
+    def _work(self, deadline: float, renew: Callable[[], bool]) -> float | None:
         while time.monotonic() < deadline and not self.pipeline.stopping.is_set():
             head = self.ledger.head_of_device(self.key)
             if head is None:
@@ -69,9 +77,17 @@ class DeviceSender:
                 self.step(head)
             except Waiting as pause:
                 return pause.seconds
+            if len(self.signed) >= WRITE_BACK_BATCH:
+                self.flush()
             if not renew():
                 return None
         return 0.0
+
+    def flush(self) -> None:
+        """Hand the documents signed so far to the write-back queue."""
+        if self.signed:
+            self.pipeline.enqueue_write_backs(self.signed)
+            self.signed = []
 
     def step(self, doc: Document) -> None:
         if doc.state in (SENDING, UNKNOWN):
@@ -240,7 +256,7 @@ class DeviceSender:
             doc.id, ACCEPTED, f"signed by KRA (from the {via}): receipt {receipt.receipt_number}",
             receipt=receipt.model_dump(mode="json"), signed_at=signed_at.isoformat(), reason=None,
         )  # fmt: skip
-        self.pipeline.enqueue_write_back(doc.id)
+        self.signed.append(doc.id)
         if doc.kind == "invoice":
             self._requeue_credit_notes_waiting_for(doc)
 

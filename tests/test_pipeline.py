@@ -9,7 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
+from connector.adapters import SourceAdapter
 from connector.config import Settings
 from connector.context import Context
 from connector.daemon import Daemon
@@ -232,3 +234,49 @@ def test_credit_note_arriving_before_its_invoice_goes_once_the_invoice_is_signed
     docs = {d.number: d for d in ledger.documents()}
     assert (docs["LATE-1"].invoice_number, docs["EARLY-CN"].invoice_number) == (1, 2)
     assert docs["EARLY-CN"].request["orgInvcNo"] == 1
+
+
+class NoOptions(BaseModel):
+    pass
+
+
+class FlakyErp(SourceAdapter):
+    """A source whose write-back fails a few times (an ERP that is down), then works."""
+
+    name = "flaky"
+    Config = NoOptions
+
+    def __init__(self, failures: int) -> None:
+        super().__init__(self.Config(), default_mapping("test"), "test")
+        self.failures = failures
+        self.written: dict[str, str] = {}
+
+    def fetch_new(self, cursor):
+        return iter(())
+
+    def to_canonical(self, document):
+        raise NotImplementedError
+
+    def write_back(self, ref, receipt) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("ERP is down")
+        self.written[ref["test"]] = receipt.signature
+
+
+def test_a_failing_write_back_is_retried_on_its_own_and_never_blocks_sending(fast: Settings, simulator) -> None:
+    fast.queue.write_back_retry_seconds = 0.2
+    erp = FlakyErp(failures=3)
+    daemon = Daemon(fast, sources={"test": Source("test", erp, default_mapping("test"), fast.device())}, workers=4)
+    daemon.start()
+    ledger = Ledger(daemon.context.db)
+    try:
+        record(daemon, fast, [make_invoice(f"WB-{i}") for i in range(5)])
+        wait_for(lambda: len(ledger.documents("state = 'accepted' OR state = 'written-back'")) == 5, what="all signed")
+        wait_for(lambda: len(ledger.documents("state = 'written-back'")) == 5, what="all written back")
+    finally:
+        daemon.stop()
+    assert sorted(erp.written) == [f"WB-{i}" for i in range(5)]
+    failed = ledger.documents("write_back_attempts > 0")
+    assert failed and all(d.state == "written-back" and d.write_back_error is None for d in failed)
+    assert any("write-back failed" in e["detail"] for e in ledger.events(failed[0].id))

@@ -119,11 +119,13 @@ def reconcile_command(args: argparse.Namespace) -> int:
         if leases.acquire(ledger.db, doc.device_key, 300) is None:
             print(f"{doc.label}: its device is busy in a running connector, which resolves it first")
             continue
+        sender = DeviceSender(pipeline, context.settings.device(doc.device_key))  # type: ignore[arg-type, attr-defined]
         try:
-            DeviceSender(pipeline, context.settings.device(doc.device_key)).resolve(doc)  # type: ignore[arg-type, attr-defined]
+            sender.resolve(doc)
         except Waiting:
             pass
         finally:
+            sender.flush()
             leases.release(ledger.db, doc.device_key)
         after = ledger.get(doc.id)
         print(f"{doc.label}: invcNo {doc.invoice_number} → {after.state} {after.reason or ''}".rstrip())

@@ -54,3 +54,17 @@ def acquire(db: sqlite_utils.Database, device_key: str, ttl: float) -> str | Non
 def release(db: sqlite_utils.Database, device_key: str) -> None:
     with immediate_transaction(db) as conn:
         conn.execute("DELETE FROM leases WHERE device_key = ? AND owner = ?", [device_key, owner_id()])
+
+
+class Renewal:
+    """Renews a held lease, at most once per third of its TTL (a write transaction each time)."""
+
+    def __init__(self, db: sqlite_utils.Database, device_key: str, ttl: float) -> None:
+        self.db, self.device_key, self.ttl = db, device_key, ttl
+        self.renewed_at = time.monotonic()
+
+    def __call__(self) -> bool:
+        if time.monotonic() - self.renewed_at < self.ttl / 3:
+            return True
+        self.renewed_at = time.monotonic()
+        return acquire(self.db, self.device_key, self.ttl) is not None
