@@ -7,6 +7,7 @@ number), then sends waiting documents one at a time, oldest first.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -15,20 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from connector import reference
-from connector.adapters import SourceAdapter
+from connector import jsonio, reference
+from connector.adapters import SourceAdapter, SourceDocument, adapter_class
 from connector.config import DeviceSettings, Settings
 from connector.context import Context
 from connector.errors import ConnectorError, DocumentError
-from connector.kra.results import Outcome
 from connector.ledger import (
     ACCEPTED,
     NEEDS_FIX,
-    PENDING,
     QUEUED,
-    RETRY_WAIT,
-    SENDING,
-    UNKNOWN,
     WRITTEN_BACK,
     Document,
     Ledger,
@@ -36,7 +32,7 @@ from connector.ledger import (
 )
 from connector.ledger.schema import SIGNED
 from connector.mapping import load_mapping
-from connector.models import Invoice
+from connector.models import Invoice, Receipt
 from connector.sending import DeviceSender
 
 log = logging.getLogger("connector.pipeline")
@@ -96,16 +92,13 @@ class Pipeline:
         ledger = self.ledger
         for document, next_cursor in source.adapter.fetch_new(ledger.cursor(source_name)):
             report.fetched += 1
-            self.record(source, document_external=document, report=report)
+            self.record(source, document, report)
             ledger.set_cursor(source_name, next_cursor)
         for key in report.devices:
             self.enqueue_drain(key, 0)
         return report
 
-    def record(self, source: Source, document_external: Any, report: IngestReport) -> int:
-        from connector.adapters import SourceDocument
-
-        document: SourceDocument = document_external
+    def record(self, source: Source, document: SourceDocument, report: IngestReport) -> int:
         assert source.adapter is not None
         problem, canonical, content_hash, device = None, None, None, source.device
         try:
@@ -204,8 +197,6 @@ class Pipeline:
             return "kept"
         if adapter is None:
             return "no source adapter"
-        from connector.models import Receipt
-
         try:
             adapter.write_back(doc.source_ref, Receipt.model_validate(doc.receipt))
         except Exception as exc:
@@ -243,10 +234,6 @@ class Pipeline:
 
 
 def hash_of(value: Any) -> str:
-    import hashlib
-
-    from connector import jsonio
-
     return hashlib.sha256(jsonio.dumps(value).encode()).hexdigest()
 
 
@@ -257,8 +244,6 @@ def default_mapping(source_name: str) -> Any:
 
 def build_sources(context: Context) -> dict[str, Source]:
     """Adapters, mappings and devices for every configured source."""
-    from connector.adapters import adapter_class
-
     sources = {}
     for cfg in context.settings.sources:
         cls = adapter_class(cfg.adapter)
@@ -266,6 +251,3 @@ def build_sources(context: Context) -> dict[str, Source]:
         adapter = cls.from_options(cfg.options, mapping, cfg.name)
         sources[cfg.name] = Source(cfg.name, adapter, mapping, context.settings.device(cfg.device))
     return sources
-
-
-__all__ = ["PENDING", "RETRY_WAIT", "SENDING", "UNKNOWN", "IngestReport", "Outcome", "Pipeline", "Source"]
