@@ -190,6 +190,10 @@ class DeviceSender:
                 item_store.drop_reservation(self.ledger.db, pin, line.item.code, lambda c: int(c[-7:]))
                 self._needs_fix(doc, f"KRA refused to register item {line.item.code!r}: {result.message}")
                 return None
+            elif result.outcome is Outcome.NEEDS_CONFIGURATION:
+                self.ledger.alert("configuration", result.describe(), self.key, doc.id)
+                delay = self.pipeline.settings.queue.backoff_max_seconds
+                self._wait(doc, f"registering item {line.item.code!r}: {result.describe()}", delay=delay)
             else:
                 self._wait(doc, f"registering item {line.item.code!r}: {result.describe()}")
         return codes

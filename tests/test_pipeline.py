@@ -280,3 +280,23 @@ def test_a_failing_write_back_is_retried_on_its_own_and_never_blocks_sending(fas
     failed = ledger.documents("write_back_attempts > 0")
     assert failed and all(d.state == "written-back" and d.write_back_error is None for d in failed)
     assert any("write-back failed" in e["detail"] for e in ledger.events(failed[0].id))
+
+
+def test_a_device_out_of_step_with_kra_pauses_without_blaming_the_documents(fast: Settings, simulator) -> None:
+    context = Context(fast)
+    ledger = Ledger(context.db)
+    key = fast.device().key
+    ledger.db.execute("INSERT INTO sequences (device_key, next_invoice_number) VALUES (?, 5)", [key])
+    record(context, fast, [make_invoice("STEP-1"), make_invoice("STEP-2")])
+    daemon = start_daemon(fast)
+    try:
+        wait_for(lambda: ledger.db["alerts"].count >= 1, what="a configuration alert")
+    finally:
+        daemon.stop()
+    docs = ledger.documents()
+    assert [d.state for d in docs] == ["retry-wait", "queued"]  # nothing marked needs-fix
+    assert "expected: 1 but found: 5" in docs[0].reason and docs[0].invoice_number is None
+    assert ledger.next_number(key) == 5  # the allocated number was given back
+    alert = ledger.db.execute("SELECT kind, message FROM alerts").fetchone()
+    assert alert[0] == "configuration" and "expected: 1 but found: 5" in alert[1]
+    assert simulator.signature_counts().get(key, {}) == {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from connector.kra.results import Outcome, all_codes, classify_code, classify_http
+from connector.kra.results import Outcome, all_codes, classify_code, classify_http, refine
 
 EXPECTED = {
     "000": Outcome.ACCEPTED,
@@ -66,3 +66,20 @@ def test_unlisted_codes_are_rejections_that_say_so() -> None:
 )
 def test_http_statuses(status: int, outcome: Outcome) -> None:
     assert classify_http(status).outcome is outcome
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Invalid invcNo sequence, expected: 5 but found: 7",
+        "Invc No: 7 is invalid, use the expected value: 5",
+        "Invalid itemCd Sequence. Expected sequence ending with: ********3",
+    ],
+)
+def test_sequence_rejections_are_device_problems(message: str) -> None:
+    assert refine(classify_code("910"), message).outcome is Outcome.NEEDS_CONFIGURATION
+
+
+def test_other_rejections_stay_rejections() -> None:
+    message = "Invalid taxblAmt on item: 1. Expected: 86.21, But Found: 100.00"
+    assert refine(classify_code("910"), message).outcome is Outcome.REJECTED

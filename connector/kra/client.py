@@ -116,6 +116,7 @@ class KraClient:
         headers = self._headers(endpoint, payload)
         started = time.monotonic()
         answer, status = self._exchange(endpoint, payload, headers)
+        answer.meaning = results.refine(answer.meaning, answer.message)
         result = KraResult(
             endpoint=endpoint.legacy,
             outcome=answer.meaning.outcome,

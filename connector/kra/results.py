@@ -6,6 +6,7 @@ Every answer (a `resultCd`, an HTTP status, or a transport failure) is classifie
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -102,6 +103,19 @@ def classify_http(status: int) -> Meaning:
     if 500 <= status < 600:
         return Meaning(Outcome.UNKNOWN, f"HTTP {status} from the server: the request may have been recorded")
     return Meaning(Outcome.REJECTED, f"unexpected HTTP status {status}")
+
+
+# Rejections whose text shows the device (not the document) is wrong: its sequences are out of step
+# with KRA's (spec §5: "Invalid invcNo sequence, expected: N but found: M", "Invc No: N is invalid, use
+# the expected value: M", "Invalid itemCd Sequence. Expected …"). Every document would fail the same way.
+_OUT_OF_STEP = re.compile(r"invc\s*no.*(sequence|expected)|itemcd sequence", re.IGNORECASE)
+
+
+def refine(meaning: Meaning, message: str) -> Meaning:
+    """A rejection that is really a device sequence problem needs configuration, not a fix per document."""
+    if meaning.outcome is Outcome.REJECTED and _OUT_OF_STEP.search(message or ""):
+        return Meaning(Outcome.NEEDS_CONFIGURATION, "the device's sequence is out of step with KRA's")
+    return meaning
 
 
 def all_codes() -> dict[str, Meaning]:
