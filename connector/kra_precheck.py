@@ -50,8 +50,12 @@ def precheck(
     original: OriginalInvoice | None = None,
     tax_rates: dict[str, Decimal] | None = None,
     profile: Profile = "legacy",
+    original_known: bool = True,
 ) -> list[DocumentError]:
     """Every problem that would stop the document from becoming a correct KRA invoice.
+
+    `original_known=False` is for a source reading a credit note before the ledger is asked: the
+    checks that need the original's KRA state (accepted, buyer, date, what remains) are left out.
 
     `tax_rates` (default: the code list's) are used to compare each line's VAT rate with the rate
     of its KRA tax type, and, with `profile`, to total a credit note against the original.
@@ -61,7 +65,7 @@ def precheck(
     for number, line in enumerate(invoice.lines, start=1):
         problems += _line_problems(line, number, invoice, mapping, rates)
     if invoice.is_credit_note:
-        problems += _credit_note_problems(invoice, mapping, original)
+        problems += _credit_note_problems(invoice, mapping, original, original_known)
         if original is not None and not problems:
             problems += _over_credit(invoice, mapping, original, rates, profile)
     return problems
@@ -163,7 +167,7 @@ def _number_problems(line: Line, number: int, invoice: Invoice) -> Iterator[Docu
 
 
 def _credit_note_problems(
-    invoice: Invoice, mapping: Mapping, original: OriginalInvoice | None
+    invoice: Invoice, mapping: Mapping, original: OriginalInvoice | None, original_known: bool
 ) -> Iterator[DocumentError]:
     if not invoice.refund_reason:
         yield document_error(invoice, "credit note needs a refund reason", field="refund_reason")
@@ -174,6 +178,8 @@ def _credit_note_problems(
             yield document_error(invoice, str(error), field="refund_reason", value=invoice.refund_reason)
     if invoice.original is None:
         yield document_error(invoice, "credit note does not say which invoice it credits", field="original")
+    if not original_known:
+        return
     if original is None or original.invoice_number is None:
         reference = invoice.original.number if invoice.original else None
         message = "the original invoice has not been accepted by KRA yet"

@@ -276,3 +276,11 @@ def test_credit_note_for_exactly_what_remains_passes() -> None:
 
 def test_invoice_ignores_original_arguments() -> None:
     assert precheck(sale(), MAPPING, original=None) == []
+
+
+def test_a_source_can_check_a_credit_note_before_the_ledger_knows_its_original() -> None:
+    note = credit_note()
+    assert precheck(note, MAPPING, original_known=False) == []
+    unreasoned = note.model_copy(update={"refund_reason": None})
+    assert only(precheck(unreasoned, MAPPING, original_known=False)).field == "refund_reason"
+    assert only(precheck(note, MAPPING)).field == "original"  # the default still asks for it

@@ -262,9 +262,7 @@ def _add_precheck(
     invoice: Invoice, raw: RawDocument, header: dict[str, tuple[str, Row]], problems: Problems, mapping: Mapping
 ) -> None:
     already = {(p.row, p.column) for p in problems.items}
-    for error in precheck(invoice, mapping):
-        if invoice.is_credit_note and error.field == "original":
-            continue  # the original's state is checked when the credit note is sent
+    for error in precheck(invoice, mapping, original_known=False):  # the ledger checks the original later
         field = PRECHECK_FIELDS.get(error.field or "", "")
         if error.line is not None:
             row = raw.rows[error.line - 1]
