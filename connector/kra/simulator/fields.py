@@ -202,3 +202,25 @@ def require_codes(found: list[str]) -> None:
     """Reject with 913 naming the fields whose code values are unknown."""
     if found:
         raise Rejected("913", "Code value error among request parameters " + "".join(found))
+
+
+LINE_CODES = (("pkgUnitCd", "17"), ("qtyUnitCd", "10"), ("taxTyCd", "04"))  # every itemList row
+
+
+def check_document(
+    document: dict[str, Any],
+    header: str,
+    items: str,
+    header_codes: tuple[tuple[str, str], ...],
+    objects: tuple[tuple[str, str], ...] = (),
+) -> None:
+    """A header, its nested objects and its itemList: fields and formats (910), then code values (913)."""
+    found = problems(document, header)
+    for name, table in objects:
+        found += object_problems(document, name, table)
+    found += list_problems(document, "itemList", items)
+    require(found)
+    codes = code_problems(document, header_codes)
+    for line in document["itemList"]:
+        codes += code_problems(line, LINE_CODES, "<itemList>")
+    require_codes(codes)

@@ -15,7 +15,6 @@ HEADER_CODES = (
     ("pmtTyCd", "07"),
     ("pchsSttsCd", "34"),
 )
-LINE_CODES = (("pkgUnitCd", "17"), ("qtyUnitCd", "10"), ("taxTyCd", "04"))
 SALE_FIELDS = (
     ["rcptTyCd", "pmtTyCd", "salesDt", "totItemCnt"]
     + [f"{name}{letter}" for name in ("taxblAmt", "taxRt", "taxAmt") for letter in "ABCDE"]
@@ -71,13 +70,7 @@ def _as_supplier_sale(call: Call, tin: str, bhf_id: str, key: str, stored: dict[
 
 
 def _check_structure(document: dict[str, Any]) -> None:
-    found = fields.problems(document, fields.PURCHASE_HEADER)
-    found += fields.list_problems(document, "itemList", fields.PURCHASE_ITEM)
-    fields.require(found)
-    codes = fields.code_problems(document, HEADER_CODES)
-    for line in document["itemList"]:
-        codes += fields.code_problems(line, LINE_CODES, "<itemList>")
-    fields.require_codes(codes)
+    fields.check_document(document, fields.PURCHASE_HEADER, fields.PURCHASE_ITEM, HEADER_CODES)
 
 
 def _supplier_sale(call: Call, purchase: dict[str, Any]) -> str | None:

@@ -12,7 +12,6 @@ from connector.kra.simulator.handlers import require_registered_item, without_id
 
 BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 HEADER_CODES = (("rcptTyCd", "37"), ("salesTyCd", "14"), ("pmtTyCd", "07"), ("salesSttsCd", "11"))
-LINE_CODES = (("pkgUnitCd", "17"), ("qtyUnitCd", "10"), ("taxTyCd", "04"))
 
 
 def random_base32(length: int) -> str:
@@ -21,14 +20,8 @@ def random_base32(length: int) -> str:
 
 def check_structure(sale: dict[str, Any]) -> None:
     """Required fields, lengths, formats (910), then code values (913)."""
-    found = fields.problems(sale, fields.SALE_HEADER)
-    found += fields.object_problems(sale, "receipt", fields.SALE_RECEIPT)
-    found += fields.list_problems(sale, "itemList", fields.SALE_ITEM)
-    fields.require(found)
-    codes = fields.code_problems(sale, HEADER_CODES)
-    for line in sale["itemList"]:
-        codes += fields.code_problems(line, LINE_CODES, "<itemList>")
-    fields.require_codes(codes)
+    receipt = (("receipt", fields.SALE_RECEIPT),)
+    fields.check_document(sale, fields.SALE_HEADER, fields.SALE_ITEM, HEADER_CODES, receipt)
 
 
 def save_sale(call: Call) -> Answer:

@@ -11,7 +11,6 @@ from connector.kra.simulator.handlers import last_request, listing, require_regi
 from connector.kra.simulator.state import Store
 
 HEADER_CODES = (("regTyCd", "31"), ("sarTyCd", "12"))
-LINE_CODES = (("pkgUnitCd", "17"), ("qtyUnitCd", "10"), ("taxTyCd", "04"))
 OUTGOING_FIRST_CODE = 11  # class 12: 01-06 bring stock in, 11-16 take it out
 
 
@@ -35,13 +34,7 @@ def stock_on_hand(store: Store, tin: str, bhf_id: str, item_code: str) -> tuple[
 
 
 def _check_stock_io(call: Call, document: dict[str, Any]) -> None:
-    found = fields.problems(document, fields.STOCK_IO_HEADER)
-    found += fields.list_problems(document, "itemList", fields.STOCK_IO_ITEM)
-    fields.require(found)
-    codes = fields.code_problems(document, HEADER_CODES)
-    for line in document["itemList"]:
-        codes += fields.code_problems(line, LINE_CODES, "<itemList>")
-    fields.require_codes(codes)
+    fields.check_document(document, fields.STOCK_IO_HEADER, fields.STOCK_IO_ITEM, HEADER_CODES)
     count = fields.as_number(document["totItemCnt"])
     if count != len(document["itemList"]):
         raise rules.fail(f"Invalid totItemCnt. Expected: {len(document['itemList'])}, But Found: {count}")
