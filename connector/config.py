@@ -32,6 +32,7 @@ API_BASES: dict[tuple[str, str], str] = {
 }
 TOKEN_URLS = {"sandbox": "https://sbx.kra.go.ke/v1/token/generate"}
 TOP_LEVEL_KEYS = {"data_dir", "log_level"}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class Section(BaseModel):
@@ -113,13 +114,20 @@ class MonitorSettings(Section):
 
 class Settings(Section):
     data_dir: Path = Path("etims-data")
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # of `run`: DEBUG, INFO, WARNING or ERROR
     kra: KraSettings = Field(default_factory=KraSettings)
     devices: list[DeviceSettings] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     config_path: Path | None = None
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        if level.upper() not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level.upper()
 
     @field_validator("devices")
     @classmethod

@@ -7,7 +7,6 @@ ConnectorError
 ├── DocumentError        a source document cannot become a valid KRA invoice (names document,
 │                        line, field and value); the document stays in the ledger as needs-fix
 └── KraError             talking to KRA failed in a way the caller must see
-    └── KraResponseError KRA (or something in between) answered with something unreadable
 """
 
 from __future__ import annotations
@@ -62,8 +61,4 @@ class DocumentError(ConnectorError):
 
 
 class KraError(ConnectorError):
-    pass
-
-
-class KraResponseError(KraError):
     pass

@@ -74,9 +74,6 @@ class TaskQueue:
                 log.warning("write-back of document %s failed (%s); retrying it on its own", document_id, exc)
                 self.enqueue_write_back(document_id)
 
-    def pending(self) -> int:
-        return self.huey.pending_count() + self.huey.scheduled_count()
-
     def consumer(self, workers: int | None = None) -> Consumer:
         return self.huey.create_consumer(
             workers=workers or self.settings.queue.workers,

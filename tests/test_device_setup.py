@@ -17,26 +17,14 @@ from connector.context import Context
 from connector.encryption import KEY_ENV, SecretBox
 from connector.errors import ConfigurationError, SecretKeyError
 from connector.kra.simulator import Simulator
-from tests.conftest import PIN
-
-CONFIG = """
-data_dir = "data"
-[kra]
-base_url = "{base}"
-timeout_seconds = 5
-[[devices]]
-name = "hq"
-pin = "{pin}"
-branch = "00"
-serial = "dvc-hq-1"
-"""
+from tests.conftest import write_config
 
 
 @pytest.fixture
 def config_file(tmp_path: Path, simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv(KEY_ENV, raising=False)
     path = tmp_path / "etims-connector.toml"
-    path.write_text(CONFIG.format(base=simulator.legacy_base, pin=PIN))
+    write_config(path, simulator.legacy_base)
     return path
 
 
@@ -135,11 +123,12 @@ def test_codes_sync_uses_cursors_and_tax_rates_come_from_class_04(
 
 def test_configuration_errors_name_key_and_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text('[kra]\nprofile = "v2"\n[[devices]]\nname = "x"\npin = "123"\nserial = "s"\n')
+    bad.write_text('log_level = "loud"\n[kra]\nprofile = "v2"\n[[devices]]\nname = "x"\npin = "123"\nserial = "s"\n')
     with pytest.raises(ConfigurationError) as failure:
         load_settings(bad)
     text = str(failure.value)
     assert "kra.profile" in text and "devices.0.pin" in text and str(bad) in text
+    assert "log_level" in text and "'loud'" in text
     with pytest.raises(ConfigurationError, match="does not exist"):
         load_settings(tmp_path / "missing.toml")
 

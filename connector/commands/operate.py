@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from connector import jsonio
-from connector.clock import now_utc
 from connector.commands.common import add_device_option, settings_from
+from connector.context import Context
 from connector.errors import ConnectorError
-from connector.ledger import NEEDS_FIX, STATES, Ledger
+from connector.ledger import NEEDS_FIX, STATES, Ledger, leases
 from connector.ledger.schema import IN_FLIGHT, SIGNED
+from connector.pipeline import Pipeline
+from connector.queue import TaskQueue
+from connector.sending import DeviceSender, Waiting
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,23 +44,23 @@ def run_command(args: argparse.Namespace) -> int:
     from connector.daemon import Daemon
 
     settings = settings_from(args)
+    if not args.verbose:  # -v wins; otherwise the configured level applies to the daemon's log
+        logging.getLogger().setLevel(settings.log_level)
     print(f"etims-connector: data in {settings.data_dir}; KRA {settings.kra.profile} at {settings.kra.api_base()}")
     Daemon(settings, workers=args.workers).run_forever()
     return 0
 
 
-def _ledger(args: argparse.Namespace) -> tuple[object, Ledger]:
-    from connector.context import Context
-
+def _ledger(args: argparse.Namespace) -> tuple[Context, Ledger]:
     context = Context(settings_from(args))
-    return context, Ledger(context.db)
+    return context, context.ledger
 
 
 def status_command(args: argparse.Namespace) -> int:
     from connector.status import collect
 
     context, ledger = _ledger(args)
-    report = collect(context, ledger)  # type: ignore[arg-type]
+    report = collect(context, ledger)
     if args.json:
         print(jsonio.dumps(report, pretty=True))
         return 0
@@ -84,12 +87,9 @@ def _find(ledger: Ledger, ref: str) -> int:
     return matches[-1].id
 
 
-def _pipeline(context: object) -> object:
-    from connector.pipeline import Pipeline
-    from connector.queue import TaskQueue
-
-    pipeline = Pipeline(context, {})  # type: ignore[arg-type]
-    TaskQueue(context.settings, pipeline)  # type: ignore[attr-defined]  # wakes a running daemon
+def _pipeline(context: Context) -> Pipeline:
+    pipeline = Pipeline(context, {})
+    TaskQueue(context.settings, pipeline)  # wakes a running daemon
     return pipeline
 
 
@@ -100,7 +100,7 @@ def retry_command(args: argparse.Namespace) -> int:
     ids = [d.id for d in ledger.documents("state = ?", [NEEDS_FIX])] if args.all else [_find(ledger, args.document)]
     pipeline = _pipeline(context)
     for doc_id in ids:
-        doc = pipeline.retry(doc_id)  # type: ignore[attr-defined]
+        doc = pipeline.retry(doc_id)
         print(f"queued again: {doc.label} (id {doc.id})")
     if not ids:
         print("no needs-fix documents")
@@ -108,8 +108,6 @@ def retry_command(args: argparse.Namespace) -> int:
 
 
 def reconcile_command(args: argparse.Namespace) -> int:
-    from connector.ledger import leases
-    from connector.sending import DeviceSender, Waiting
 
     context, ledger = _ledger(args)
     pipeline = _pipeline(context)
@@ -119,7 +117,7 @@ def reconcile_command(args: argparse.Namespace) -> int:
         if leases.acquire(ledger.db, doc.device_key, 300) is None:
             print(f"{doc.label}: its device is busy in a running connector, which resolves it first")
             continue
-        sender = DeviceSender(pipeline, context.settings.device(doc.device_key))  # type: ignore[arg-type, attr-defined]
+        sender = DeviceSender(pipeline, context.settings.device(doc.device_key))
         try:
             sender.resolve(doc)
         except Waiting:
@@ -145,10 +143,9 @@ def doctor_command(args: argparse.Namespace) -> int:
 
 
 def submit_command(args: argparse.Namespace) -> int:
-    from connector.context import Context
     from connector.mapping import load_mapping
     from connector.models import Invoice
-    from connector.pipeline import Pipeline, Source
+    from connector.pipeline import Source
 
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     invoice = Invoice.from_json(text)
@@ -164,7 +161,3 @@ def submit_command(args: argparse.Namespace) -> int:
     doc = Ledger(context.db).get(doc_id)
     print(jsonio.dumps({"id": doc.id, "state": doc.state, "reason": doc.reason, "receipt": doc.receipt}, pretty=True))
     return 0 if doc.state in SIGNED else 1
-
-
-def hours_since(iso: str) -> float:
-    return (now_utc() - datetime.fromisoformat(iso)).total_seconds() / 3600

@@ -15,14 +15,13 @@ class Endpoint:
     legacy: str  # legacy OSCU / VSCU function
     gavaconnect: str  # GavaConnect path (below /etims-oscu/api/v1)
     data_model: type[BaseModel] | None  # model of `data` on success, None when data is null
-    changes_state: bool = False  # a save: a timeout after sending is an unknown outcome
 
     def path(self, profile: str) -> str:
         return self.gavaconnect if profile == "gavaconnect" else self.legacy
 
 
-def _e(name: str, legacy: str, gava: str, model: type[BaseModel] | None, saves: bool = False) -> Endpoint:
-    return Endpoint(name, legacy, gava, model, saves)
+def _e(name: str, legacy: str, gava: str, model: type[BaseModel] | None) -> Endpoint:
+    return Endpoint(name, legacy, gava, model)
 
 
 ENDPOINTS: dict[str, Endpoint] = {
@@ -34,15 +33,15 @@ ENDPOINTS: dict[str, Endpoint] = {
         _e("select_customer", "selectCustomer", "selectTaxpayerInfo", p.CustomerListData),
         _e("select_notices", "selectNoticeList", "selectNoticeList", p.NoticeListData),
         _e("select_branches", "selectBhfList", "branchList", p.BranchListData),
-        _e("save_branch_customer", "saveBhfCustomer", "branchSendCustomerInfo", None, True),
-        _e("save_branch_user", "saveBhfUser", "branchUserAccount", None, True),
-        _e("save_branch_insurance", "saveBhfInsurance", "branchInsuranceInfo", None, True),
+        _e("save_branch_customer", "saveBhfCustomer", "branchSendCustomerInfo", None),
+        _e("save_branch_user", "saveBhfUser", "branchUserAccount", None),
+        _e("save_branch_insurance", "saveBhfInsurance", "branchInsuranceInfo", None),
         _e("select_items", "selectItemList", "itemInfo", p.ItemListData),
-        _e("save_item", "saveItem", "saveItem", None, True),
-        _e("save_item_composition", "saveItemComposition", "saveItemComposition", None, True),
+        _e("save_item", "saveItem", "saveItem", None),
+        _e("save_item_composition", "saveItemComposition", "saveItemComposition", None),
         _e("select_imports", "selectImportItemList", "importedItemInfo", p.ImportItemListData),
-        _e("update_import", "updateImportItem", "updateImportItem", None, True),
-        _e("save_sale", "saveTrnsSalesOsdc", "sendSalesTransaction", p.SaleResponseData, True),
+        _e("update_import", "updateImportItem", "updateImportItem", None),
+        _e("save_sale", "saveTrnsSalesOsdc", "sendSalesTransaction", p.SaleResponseData),
         _e("select_invoice", "selectInvoiceDetails", "selectInvoiceDetail", p.InvoiceDetailsData),
         _e(
             "select_purchases",
@@ -50,9 +49,9 @@ ENDPOINTS: dict[str, Endpoint] = {
             "getPurchaseTransactionInfo",
             p.PurchaseSalesListData,
         ),
-        _e("save_purchase", "insertTrnsPurchase", "sendPurchaseTransactionInfo", None, True),
+        _e("save_purchase", "insertTrnsPurchase", "sendPurchaseTransactionInfo", None),
         _e("select_stock_moves", "selectStockMoveList", "selectStockMoveLists", p.StockMoveListData),
-        _e("save_stock_io", "insertStockIO", "insert/stockIO", None, True),
-        _e("save_stock_master", "saveStockMaster", "save/stockMaster", None, True),
+        _e("save_stock_io", "insertStockIO", "insert/stockIO", None),
+        _e("save_stock_master", "saveStockMaster", "save/stockMaster", None),
     )
 }

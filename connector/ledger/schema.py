@@ -50,7 +50,6 @@ def ensure(db: sqlite_utils.Database) -> None:
             canonical TEXT,
             content_hash TEXT,
             source_ref TEXT,
-            original_id INTEGER REFERENCES documents(id),
             invoice_number INTEGER,
             request TEXT,
             receipt TEXT,

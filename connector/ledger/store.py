@@ -36,7 +36,6 @@ class Document:
     canonical: str | None
     content_hash: str | None
     source_ref: dict[str, Any]
-    original_id: int | None
     invoice_number: int | None
     request: dict[str, Any] | None
     receipt: dict[str, Any] | None
