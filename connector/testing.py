@@ -14,6 +14,8 @@ The harness (a plain class; `tmp_path` is pytest's temporary folder):
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,6 +33,16 @@ class AdapterHarness(Protocol):
     def make_adapter(self, tmp_path: Any) -> SourceAdapter: ...
 
     def written_back(self, adapter: SourceAdapter, ref: dict[str, Any]) -> str | None: ...
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def sample_receipt(invoice_number: int = 1) -> Receipt:

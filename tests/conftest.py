@@ -35,6 +35,25 @@ def strict_simulator() -> Iterator[Simulator]:
         yield sim
 
 
+CONFIG_FILE = """
+data_dir = "data"
+[kra]
+base_url = "{base}"
+timeout_seconds = 5
+[[devices]]
+name = "hq"
+pin = "{pin}"
+branch = "00"
+serial = "dvc-hq-1"
+"""
+
+
+def write_config(path: Path, base: str) -> Path:
+    """A configuration file with one device, "hq", talking to KRA at `base`."""
+    path.write_text(CONFIG_FILE.format(base=base, pin=PIN))
+    return path
+
+
 def make_settings(tmp_path: Path, base_url: str, *, devices: int = 1, **kra: Any) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from connector.clock import EAT
-from connector.ledger import Ledger
+from connector.config import DeviceSettings
+from connector.context import Context
+from connector.ledger import SENDING, Document, Ledger
 from connector.ledger.schema import SIGNED
 from connector.models import DocumentRef, Invoice, ItemRef, Line, Party, Tax
+from connector.pipeline import Pipeline, default_mapping
+from connector.sending import DeviceSender
 
 
 def make_invoice(
@@ -49,16 +50,6 @@ def make_invoice(
     )
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def all_final(ledger: Ledger, count: int) -> bool:
     rows = ledger.db.execute("SELECT state FROM documents").fetchall()
     final = (*SIGNED, "needs-fix")
@@ -72,3 +63,14 @@ def numbers_by_device(ledger: Ledger) -> dict[str, list[int]]:
         if doc.state in SIGNED:
             result.setdefault(doc.device_key, []).append(doc.invoice_number or 0)
     return result
+
+
+def leave_in_flight(context: Context, device: DeviceSettings, doc: Document) -> Document:
+    """What a crash between "request stored" and "request sent" leaves: number allocated, state sending."""
+    sender = DeviceSender(Pipeline(context, {}), device)
+    invoice = Invoice.model_validate_json(doc.canonical or "{}")
+    mapping = default_mapping(doc.source)
+    codes = sender.register_items(doc, invoice, mapping)
+    number = context.ledger.allocate_number(doc.id, doc.device_key, "allocated")
+    request = sender._build(invoice, mapping, number, None, codes)
+    return context.ledger.transition(doc.id, SENDING, "sending", request=request)

@@ -7,14 +7,19 @@ import types
 from importlib.metadata import EntryPoint
 
 import pytest
+from pydantic import BaseModel
 
 from connector.adapters import SourceAdapter, adapter_class, available_adapters
 from connector.errors import ConfigurationError
 
 
+class NoOptions(BaseModel):
+    pass
+
+
 class GoodAdapter(SourceAdapter):
     name = "good"
-    Config = __import__("pydantic").BaseModel
+    Config = NoOptions
 
     def fetch_new(self, cursor):  # pragma: no cover - never called here
         return iter(())

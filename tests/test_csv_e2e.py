@@ -11,9 +11,10 @@ from connector.config import Settings
 from connector.context import Context
 from connector.kra.simulator import Simulator
 from connector.ledger import NEEDS_FIX, Ledger
+from connector.testing import wait_for
 from plugins.csv import samples
 from plugins.csv.results import read_rows
-from plugins.csv.testing import DAY, running_daemon, wait_for, with_csv_source
+from plugins.csv.testing import DAY, running_daemon, with_csv_source
 
 
 @pytest.fixture

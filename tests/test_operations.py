@@ -12,30 +12,19 @@ import pytest
 
 from connector.cli import main
 from connector.clock import now_utc
-from connector.config import MonitorSettings
+from connector.config import MonitorSettings, load_settings
+from connector.context import Context
 from connector.ledger import NEEDS_FIX, Ledger
 from connector.monitor import check
 from connector.pipeline import Pipeline, Source, default_mapping
-from tests.conftest import PIN, initialise_all
-from tests.pipeline_helpers import make_invoice
-
-CONFIG = """
-data_dir = "data"
-[kra]
-base_url = "{base}"
-timeout_seconds = 5
-[[devices]]
-name = "hq"
-pin = "{pin}"
-branch = "00"
-serial = "s-1"
-"""
+from tests.conftest import PIN, initialise_all, write_config
+from tests.pipeline_helpers import leave_in_flight, make_invoice
 
 
 @pytest.fixture
 def config(tmp_path: Path, simulator) -> Path:
     path = tmp_path / "etims-connector.toml"
-    path.write_text(CONFIG.format(base=simulator.legacy_base, pin=PIN))
+    write_config(path, simulator.legacy_base)
     assert main(["--config", str(path), "device", "init"]) == 0
     return path
 
@@ -78,7 +67,7 @@ def test_doctor_reports_each_check(config: Path, capsys) -> None:
 
 def test_doctor_fails_clearly_when_kra_is_down(tmp_path: Path, capsys) -> None:
     path = tmp_path / "c.toml"
-    path.write_text(CONFIG.format(base="http://127.0.0.1:9/etims-api", pin=PIN))
+    write_config(path, "http://127.0.0.1:9/etims-api")
     assert main(["--config", str(path), "doctor"]) == 1
     assert "[FAIL] device hq (P051234567A/00): " in capsys.readouterr().out
 
@@ -114,3 +103,19 @@ def test_monitor_flags_old_unsigned_and_needs_fix_once_and_calls_the_webhook(set
     server.shutdown()
     assert [f["kind"] for f in _Webhook.received[0]["flags"]] == ["unsigned-too-long", "needs-fix"]
     assert ledger.db["alerts"].count == 2
+
+
+def test_reconcile_resolves_what_a_crash_left_in_flight(config: Path, tmp_path: Path, capsys, simulator) -> None:
+    settings = load_settings(config)
+    context = Context(settings)
+    pipeline = Pipeline(context, {})
+    doc_id = pipeline.record_invoice(
+        make_invoice("LOST-1"), Source("test", None, default_mapping("test"), settings.device()), {}
+    )
+    leave_in_flight(context, settings.device(), context.ledger.get(doc_id))
+    capsys.readouterr()
+    assert main(["--config", str(config), "reconcile"]) == 0
+    assert "test:LOST-1: invcNo 1 → accepted" in capsys.readouterr().out
+    assert simulator.signature_counts()[f"{PIN}/00"] == {1: 1}  # not found by read-back, so sent once
+    assert main(["--config", str(config), "reconcile"]) == 0
+    assert "nothing to reconcile" in capsys.readouterr().out

@@ -15,12 +15,12 @@ from connector.adapters import SourceAdapter
 from connector.config import Settings
 from connector.context import Context
 from connector.daemon import Daemon
-from connector.ledger import NEEDS_FIX, SENDING, Ledger
+from connector.ledger import NEEDS_FIX, Ledger
 from connector.ledger.schema import SIGNED
 from connector.pipeline import Source, default_mapping
-from connector.sending import DeviceSender
+from connector.testing import wait_for
 from tests.conftest import PIN, initialise_all, make_settings
-from tests.pipeline_helpers import all_final, make_invoice, numbers_by_device, wait_for
+from tests.pipeline_helpers import all_final, leave_in_flight, make_invoice, numbers_by_device
 
 
 def start_daemon(settings: Settings, workers: int = 4) -> Daemon:
@@ -131,16 +131,7 @@ def test_a_request_stored_but_never_sent_is_resent_with_the_same_number(fast: Se
     context = Context(fast)
     ledger = Ledger(context.db)
     record(context, fast, [make_invoice("CRASH-1")])
-    doc = ledger.documents()[0]
-    # What a crash between "request stored" and "request sent" leaves behind:
-    from connector.pipeline import Pipeline
-
-    sender = DeviceSender(Pipeline(context, {}), fast.device())
-    invoice = __import__("connector.models", fromlist=["Invoice"]).Invoice.model_validate_json(doc.canonical)
-    codes = sender.register_items(doc, invoice, default_mapping("test"))
-    number = ledger.allocate_number(doc.id, doc.device_key, "allocated")
-    request = sender._build(invoice, default_mapping("test"), number, None, codes)
-    ledger.transition(doc.id, SENDING, "sending", request=request)
+    doc = leave_in_flight(context, fast.device(), ledger.documents()[0])
     daemon = start_daemon(fast)
     try:
         wait_for(lambda: all_final(ledger, 1), what="resolved")

@@ -10,8 +10,7 @@ with running_daemon(with_csv_source(settings, folder)):
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -61,11 +60,3 @@ def running_daemon(settings: Settings, workers: int = 2) -> Iterator[Daemon]:
         yield daemon
     finally:
         daemon.stop()
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
