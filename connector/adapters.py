@@ -9,18 +9,27 @@ Built-in and third-party adapters register the same way, through the entry-point
         def fetch_new(self, cursor): ...      # yields (SourceDocument, next cursor)
         def to_canonical(self, document): ... # -> connector.models.Invoice (DocumentError if it cannot)
         def write_back(self, ref, receipt): ...
+
+Optional capabilities a plugin declares by also subclassing them (the core asks `isinstance`):
+`Listens` — the ERP pushes changes to a route on the connector's HTTP listener (`connector/service/`).
+Optional hooks: `preflight()` (problems that stop `run`), `advice()` (what `doctor` recommends),
+`report_problem()`, `health()`, `close()`. `self.secrets` is the source's encrypted secret store.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connector.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from connector.source_secrets import SourceSecrets
 
 ENTRY_POINT_GROUP = "kra_etims_connector.adapters"
 
@@ -35,25 +44,35 @@ class SourceDocument(BaseModel):
     number: str | None = None
     ref: dict[str, Any] = Field(default_factory=dict)  # what write_back needs to find it again
     content: Any = None  # the raw document (JSON-serialisable)
+    retry_requested: bool = False  # the user asked, in the source, to send a needs-fix document again
 
 
 class SourceAdapter(ABC):
     name: ClassVar[str]
     Config: ClassVar[type[BaseModel]]
 
-    def __init__(self, config: BaseModel, mapping: Any, source_name: str | None = None) -> None:
+    def __init__(
+        self, config: BaseModel, mapping: Any, source_name: str | None = None, secrets: SourceSecrets | None = None
+    ) -> None:
         self.config = config
         self.mapping = mapping
         self.source_name = source_name or self.name
+        self.secrets = secrets
 
     @classmethod
-    def from_options(cls, options: dict[str, Any], mapping: Any, source_name: str | None = None) -> SourceAdapter:
+    def from_options(
+        cls,
+        options: dict[str, Any],
+        mapping: Any,
+        source_name: str | None = None,
+        secrets: SourceSecrets | None = None,
+    ) -> SourceAdapter:
         try:
             config = cls.Config.model_validate(options)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             raise ConfigurationError(f"source {source_name or cls.name!r} ({cls.name}): {problems}") from None
-        return cls(config, mapping, source_name)
+        return cls(config, mapping, source_name, secrets)
 
     @abstractmethod
     def fetch_new(self, cursor: str | None) -> Iterator[tuple[SourceDocument, str | None]]:
@@ -70,12 +89,47 @@ class SourceAdapter(ABC):
     def report_problem(self, ref: dict[str, Any], message: str) -> None:  # noqa: B027 - optional hook
         """Tell the source a document needs fixing (a note, an error file). Optional."""
 
+    def preflight(self) -> list[str]:
+        """Problems that must stop `run` (and that `doctor` reports); empty when the source is fit to run."""
+        return []
+
+    def advice(self) -> list[str]:
+        """Recommendations `doctor` prints (e.g. "install the addon"); they do not stop anything."""
+        return []
+
     def health(self) -> str:
         """A one-line description of the source's reachability; raise if it is not reachable."""
         return "no health check"
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections or files."""
+
+
+@dataclass
+class WebhookAnswer:
+    """What an adapter makes of one webhook request."""
+
+    status: int = 200  # 401 for a bad signature or token
+    keys: list[str] = field(default_factory=list)  # adapter-defined keys of changed documents to fetch
+    body: str = ""
+
+
+class Listens(ABC):
+    """Capability: the ERP pushes changes to `webhook_path` on the connector's HTTP listener.
+
+    The listener answers at once; the keys are queued and `fetch_changed` runs in the background.
+    Several sources may listen on one path (two QuickBooks realms): each keeps only its own keys.
+    """
+
+    webhook_path: ClassVar[str]
+
+    @abstractmethod
+    def accept_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookAnswer:
+        """Verify and parse one request; fast, no network calls. Header names are lower-case."""
+
+    @abstractmethod
+    def fetch_changed(self, keys: list[str]) -> Iterator[SourceDocument]:
+        """The current version of each changed document (documents we do not send are skipped)."""
 
 
 def _load(entry: EntryPoint) -> type[SourceAdapter]:
@@ -92,24 +146,27 @@ def _load(entry: EntryPoint) -> type[SourceAdapter]:
     return loaded
 
 
+def _entries_by_name(entries: list[EntryPoint] | None) -> dict[str, EntryPoint]:
+    found = list(entry_points(group=ENTRY_POINT_GROUP)) if entries is None else entries
+    by_name: dict[str, EntryPoint] = {}
+    for entry in found:
+        if entry.name in by_name and by_name[entry.name].value != entry.value:
+            raise ConfigurationError(
+                f"adapter name {entry.name!r} is registered twice: {by_name[entry.name].value} and {entry.value}"
+            )
+        by_name[entry.name] = entry
+    return by_name
+
+
 def available_adapters(entries: list[EntryPoint] | None = None) -> dict[str, type[SourceAdapter]]:
     """Every registered adapter by name; duplicates and non-adapters are named errors."""
-    found = list(entry_points(group=ENTRY_POINT_GROUP)) if entries is None else entries
-    adapters: dict[str, type[SourceAdapter]] = {}
-    values: dict[str, str] = {}
-    for entry in found:
-        if entry.name in values and values[entry.name] != entry.value:
-            raise ConfigurationError(
-                f"adapter name {entry.name!r} is registered twice: {values[entry.name]} and {entry.value}"
-            )
-        values[entry.name] = entry.value
-        adapters[entry.name] = _load(entry)
-    return adapters
+    return {name: _load(entry) for name, entry in _entries_by_name(entries).items()}
 
 
 def adapter_class(name: str, entries: list[EntryPoint] | None = None) -> type[SourceAdapter]:
-    adapters = available_adapters(entries)
-    if name not in adapters:
-        known = ", ".join(sorted(adapters)) or "none"
+    """One adapter, loading only its own plugin (a broken unrelated plugin does not stop this one)."""
+    by_name = _entries_by_name(entries)
+    if name not in by_name:
+        known = ", ".join(sorted(by_name)) or "none"
         raise ConfigurationError(f"unknown adapter {name!r}; installed adapters: {known}")
-    return adapters[name]
+    return _load(by_name[name])

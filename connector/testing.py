@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import pytest
 from pydantic import BaseModel
 
-from connector.adapters import SourceAdapter, SourceDocument, available_adapters
+from connector.adapters import SourceAdapter, SourceDocument, adapter_class
 from connector.clock import EAT
 from connector.models import Invoice, Receipt, receipt_qr_url
 
@@ -82,7 +82,7 @@ def conformance_suite(harness_class: type) -> type:
             assert issubclass(cls, SourceAdapter)
             assert isinstance(cls.name, str) and cls.name
             assert issubclass(cls.Config, BaseModel)
-            assert available_adapters().get(cls.name) is cls, f"{cls.name!r} is not registered as an entry point"
+            assert adapter_class(cls.name) is cls, f"{cls.name!r} is not registered as an entry point"
 
         def test_fetches_documents_with_unique_ids(self, fetched: list[tuple[SourceDocument, str | None]]) -> None:
             assert fetched, "the harness source should hold at least one document"

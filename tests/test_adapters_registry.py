@@ -52,7 +52,14 @@ def entry(name: str, value: str) -> EntryPoint:
 def test_the_csv_adapter_is_registered_through_entry_points() -> None:
     from plugins.csv.adapter import CsvAdapter
 
-    assert available_adapters()["csv"] is CsvAdapter
+    assert adapter_class("csv") is CsvAdapter
+
+
+def test_a_broken_plugin_does_not_stop_another_one() -> None:
+    entries = [entry("good", "fake_plugins:GoodAdapter"), entry("broken", "fake_plugins:Missing")]
+    assert adapter_class("good", entries) is GoodAdapter
+    with pytest.raises(ConfigurationError, match="'broken'.*cannot be loaded"):
+        available_adapters(entries)
 
 
 def test_a_third_party_adapter_registers_the_same_way() -> None:

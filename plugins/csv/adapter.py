@@ -66,8 +66,8 @@ class CsvAdapter(SourceAdapter):
     name = "csv"
     Config = CsvConfig
 
-    def __init__(self, config: CsvConfig, mapping: Any, source_name: str | None = None) -> None:  # type: ignore[override]
-        super().__init__(config, mapping, source_name)
+    def __init__(self, config: CsvConfig, mapping: Any, source_name: str | None = None, secrets: Any = None) -> None:  # type: ignore[override]
+        super().__init__(config, mapping, source_name, secrets)
         self.config: CsvConfig = config
         root = config.folder.expanduser().resolve()
         try:
