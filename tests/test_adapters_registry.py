@@ -58,7 +58,7 @@ def test_the_csv_adapter_is_registered_through_entry_points() -> None:
 def test_a_broken_plugin_does_not_stop_another_one() -> None:
     entries = [entry("good", "fake_plugins:GoodAdapter"), entry("broken", "fake_plugins:Missing")]
     assert adapter_class("good", entries) is GoodAdapter
-    with pytest.raises(ConfigurationError, match="'broken'.*cannot be loaded"):
+    with pytest.raises(ConfigurationError, match=r"'broken'.*cannot be loaded"):
         available_adapters(entries)
 
 
