@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector import jsonio, reference
-from connector.adapters import SourceAdapter, SourceDocument, adapter_class
+from connector.adapters import Listens, SourceAdapter, SourceDocument, adapter_class
 from connector.config import DeviceSettings, Settings
 from connector.context import Context
 from connector.errors import ConnectorError, DocumentError
@@ -34,6 +34,7 @@ from connector.ledger.schema import SIGNED
 from connector.mapping import load_mapping
 from connector.models import Invoice, Receipt
 from connector.sending import DeviceSender
+from connector.source_secrets import SourceSecrets
 
 log = logging.getLogger("connector.pipeline")
 
@@ -92,8 +93,24 @@ class Pipeline:
         ledger = self.ledger
         for document, next_cursor in source.adapter.fetch_new(ledger.cursor(source_name)):
             report.fetched += 1
-            self.record(source, document, report)
+            doc_id = self.record(source, document, report)
+            if document.retry_requested:
+                self.honour_retry_request(doc_id, report)
             ledger.set_cursor(source_name, next_cursor)
+        for key in report.devices:
+            self.enqueue_drain(key, 0)
+        return report
+
+    def ingest_changed(self, source_name: str, keys: list[str]) -> IngestReport:
+        """Fetch and record the documents a webhook named (the polling cursor is left alone)."""
+        source = self.sources[source_name]
+        assert source.adapter is not None and isinstance(source.adapter, Listens)
+        report = IngestReport()
+        for document in source.adapter.fetch_changed(keys):
+            report.fetched += 1
+            doc_id = self.record(source, document, report)
+            if document.retry_requested:
+                self.honour_retry_request(doc_id, report)
         for key in report.devices:
             self.enqueue_drain(key, 0)
         return report
@@ -224,6 +241,15 @@ class Pipeline:
         self.enqueue_drain(doc.device_key, 0)
         return doc
 
+    def honour_retry_request(self, document_id: int, report: IngestReport) -> None:
+        """The user asked in the source to send a needs-fix document again (e.g. Odoo's button)."""
+        doc = self.ledger.get(document_id)
+        if doc.state == NEEDS_FIX and doc.canonical is not None:
+            self.ledger.transition(
+                document_id, QUEUED, "sending again, as asked in the source", reason=None, attempts=0
+            )
+            report.devices.add(doc.device_key)
+
     def backoff(self, attempts: int) -> float:
         queue = self.settings.queue
         delay = min(queue.backoff_max_seconds, queue.backoff_base_seconds * 2 ** max(0, attempts - 1))
@@ -248,6 +274,7 @@ def build_sources(context: Context) -> dict[str, Source]:
     for cfg in context.settings.sources:
         cls = adapter_class(cfg.adapter)
         mapping = load_mapping(cfg.mapping or cfg.adapter)
-        adapter = cls.from_options(cfg.options, mapping, cfg.name)
+        secrets = SourceSecrets.for_context(context, cfg.name)
+        adapter = cls.from_options(cfg.options, mapping, cfg.name, secrets)
         sources[cfg.name] = Source(cfg.name, adapter, mapping, context.settings.device(cfg.device))
     return sources
