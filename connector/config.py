@@ -112,6 +112,11 @@ class MonitorSettings(Section):
     smtp_from: str = "etims-connector@localhost"
 
 
+class HttpSettings(Section):
+    listen: str = "127.0.0.1:8470"  # HOST:PORT; port 0 picks a free one (written to data_dir/listener.json)
+    enabled: bool | None = None  # None: on when a source listens for webhooks
+
+
 class Settings(Section):
     data_dir: Path = Path("etims-data")
     log_level: str = "INFO"  # of `run`: DEBUG, INFO, WARNING or ERROR
@@ -120,6 +125,7 @@ class Settings(Section):
     sources: list[SourceSettings] = Field(default_factory=list)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     config_path: Path | None = None
 
     @field_validator("log_level")

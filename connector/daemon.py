@@ -15,9 +15,11 @@ from connector import monitor
 from connector.clock import now_utc
 from connector.config import Settings
 from connector.context import Context
+from connector.errors import ConfigurationError
 from connector.ledger import ACCEPTED, PENDING, QUEUED, Ledger
 from connector.pipeline import Pipeline, Source, build_sources
 from connector.queue import TaskQueue
+from connector.service import Listener, WebhookRouter
 
 log = logging.getLogger("connector.daemon")
 
@@ -36,20 +38,41 @@ class Daemon:
         self.consumer = self.queue.consumer(workers)
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
+        self.listener: Listener | None = None
 
     def start(self) -> None:
+        self.check_sources()
         self.sweep()
         for source in self.sources.values():
             if source.adapter is not None:
                 self._thread(f"poll-{source.name}", self._poll_loop, source)
         self._thread("sweeper", self._sweep_loop)
+        self.start_listener()
         self.consumer.start()
+
+    def check_sources(self) -> None:
+        """Refuse to start when a source says it must not run (e.g. another system numbers the device)."""
+        problems = []
+        for source in self.sources.values():
+            if source.adapter is not None:
+                problems += [f"source {source.name}: {problem}" for problem in source.adapter.preflight()]
+        if problems:
+            raise ConfigurationError("cannot start: " + "; ".join(problems))
+
+    def start_listener(self) -> None:
+        router = WebhookRouter(self.sources, self.queue.enqueue_fetch_changed)
+        enabled = self.settings.http.enabled
+        if enabled or (enabled is None and router.routes):
+            self.listener = Listener(self.settings.http.listen, router, self.settings.data_dir)
+            self.listener.start()
 
     def stop(self) -> None:
         self.stopping.set()
         self.pipeline.stopping.set()
         for thread in self.threads:
             thread.join(timeout=10)
+        if self.listener is not None:
+            self.listener.stop()
         self.consumer.stop(graceful=True)
         for source in self.sources.values():
             if source.adapter is not None:

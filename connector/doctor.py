@@ -53,5 +53,10 @@ def _sources(context: Context) -> Iterator[tuple[bool, str]]:
     for source in sources.values():
         try:
             yield True, f"source {source.name}: {source.adapter.health() if source.adapter else 'no adapter'}"
+            if source.adapter is not None:
+                for problem in source.adapter.preflight():
+                    yield False, f"source {source.name}: {problem}"
+                for advice in source.adapter.advice():
+                    yield True, f"source {source.name}: advice: {advice}"
         except Exception as exc:
             yield False, f"source {source.name}: {type(exc).__name__}: {exc}"

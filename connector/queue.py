@@ -17,6 +17,7 @@ from connector.pipeline import Pipeline
 
 log = logging.getLogger("connector.queue")
 
+FETCH_RETRIES = 8  # a webhook's documents; polling catches up after that anyway
 WRITE_BACK_RETRIES = 10  # 15 s, doubling: about four hours before the monitor calls it permanent
 
 
@@ -41,6 +42,9 @@ class TaskQueue:
             retry_backoff=2,
         )(self._write_back_document)
         self._write_back_batch = self.huey.task(name="write_back_batch")(self._write_back_documents)
+        self._fetch_changed = self.huey.task(name="fetch_changed", retries=FETCH_RETRIES, retry_delay=10)(
+            self._fetch_changed_documents
+        )
         pipeline.enqueue_drain = self.enqueue_drain
         pipeline.enqueue_write_back = self.enqueue_write_back
         pipeline.enqueue_write_backs = self.enqueue_write_backs
@@ -56,6 +60,15 @@ class TaskQueue:
 
     def enqueue_write_backs(self, document_ids: list[int]) -> None:
         self._write_back_batch(list(document_ids))
+
+    def enqueue_fetch_changed(self, source_name: str, keys: list[str]) -> None:
+        """Documents a webhook named: fetched from the source in the background (durably queued)."""
+        self._fetch_changed(source_name, list(keys))
+
+    def _fetch_changed_documents(self, source_name: str, keys: list[str]) -> None:
+        report = self.pipeline.ingest_changed(source_name, keys)
+        if report.fetched:
+            log.info("%s (webhook): %s", source_name, report)
 
     def _drain_device(self, device_key: str) -> None:
         wait = self.pipeline.drain(device_key)

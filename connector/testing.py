@@ -10,6 +10,8 @@ The harness (a plain class; `tmp_path` is pytest's temporary folder):
     class MyHarness:
         def make_adapter(self, tmp_path) -> SourceAdapter: ...   # a source holding ≥ 1 invoice
         def written_back(self, adapter, ref) -> str | None: ...  # the KRA signature the source now shows
+        # only for an adapter that `Listens`: a genuine webhook request announcing `document`
+        def webhook_for(self, adapter, document) -> tuple[dict[str, str], bytes]: ...
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Protocol
 import pytest
 from pydantic import BaseModel
 
-from connector.adapters import SourceAdapter, SourceDocument, adapter_class
+from connector.adapters import Listens, SourceAdapter, SourceDocument, adapter_class
 from connector.clock import EAT
 from connector.models import Invoice, Receipt, receipt_qr_url
 
@@ -121,6 +123,22 @@ def conformance_suite(harness_class: type) -> type:
 
         def test_health_describes_the_source(self, adapter: SourceAdapter) -> None:
             assert isinstance(adapter.health(), str)
+            assert all(isinstance(line, str) for line in [*adapter.preflight(), *adapter.advice()])
+
+        def test_a_listening_adapter_verifies_and_fetches_what_a_webhook_names(
+            self, harness: Any, adapter: SourceAdapter, fetched: list[tuple[SourceDocument, str | None]]
+        ) -> None:
+            if not isinstance(adapter, Listens):
+                pytest.skip(f"{type(adapter).__name__} does not listen for webhooks (polling only)")
+            assert hasattr(harness, "webhook_for"), "a Listens adapter's harness must provide webhook_for()"
+            document = fetched[0][0]
+            headers, body = harness.webhook_for(adapter, document)
+            answer = adapter.accept_webhook({k.lower(): v for k, v in headers.items()}, body)
+            assert answer.status == 200 and answer.keys, "a genuine webhook must name documents to fetch"
+            again = list(adapter.fetch_changed(answer.keys))
+            assert document.external_id in {d.external_id for d in again}
+            forged = adapter.accept_webhook({k.lower(): v for k, v in headers.items()}, body + b" ")
+            assert forged.status == 401 and not forged.keys, "a tampered webhook must be refused"
 
     AdapterConformance.__name__ = f"Test{harness_class.__name__}Conformance"
     return AdapterConformance
