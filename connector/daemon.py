@@ -24,6 +24,7 @@ from connector.service import Listener, WebhookRouter
 log = logging.getLogger("connector.daemon")
 
 SWEEP_SECONDS = 10.0
+SOURCE_PAUSE_SECONDS = 300.0  # a source that needs configuration is tried again this often
 
 
 class Daemon:
@@ -96,14 +97,26 @@ class Daemon:
         self.threads.append(thread)
 
     def _poll_loop(self, source: Source) -> None:
+        paused_for = None  # the configuration problem this source is paused for, alerted once
         while not self.stopping.is_set():
+            interval = self._interval(source)
             try:
                 report = self.pipeline.ingest(source.name)
                 if report.fetched:
                     log.info("%s: %s", source.name, report)
-            except Exception:
-                log.exception("polling %s failed; trying again later", source.name)
-            self.stopping.wait(self._interval(source))
+                if paused_for is not None:
+                    log.info("source %s works again", source.name)
+                paused_for = None
+            except ConfigurationError as exc:  # e.g. "reconnect QuickBooks": needs a person, not a traceback
+                if str(exc) != paused_for:
+                    paused_for = str(exc)
+                    Ledger(self.context.db).alert("configuration", f"source {source.name}: {exc}")
+                    log.warning("source %s paused: %s", source.name, exc)
+                interval = max(interval, SOURCE_PAUSE_SECONDS)
+            except Exception as exc:
+                log.warning("polling %s failed (%s: %s); trying again later", source.name, type(exc).__name__, exc)
+                log.debug("polling %s failed", source.name, exc_info=True)
+            self.stopping.wait(interval)
 
     def _interval(self, source: Source) -> float:
         for cfg in self.settings.sources:
