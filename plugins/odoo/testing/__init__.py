@@ -60,3 +60,9 @@ Public API (stable; the Odoo adapter's tests code against it)::
 `FakeOdoo.harness_records()` is not provided; the adapter's conformance Harness builds on the above.
 Assumptions where the transcripts are silent are listed in `plugins/odoo/testing/server.py`.
 """
+
+from plugins.odoo.testing.records import InvoiceLine, StandardIds
+from plugins.odoo.testing.rpc import OdooError
+from plugins.odoo.testing.server import FakeOdoo, Faults
+
+__all__ = ["FakeOdoo", "Faults", "InvoiceLine", "OdooError", "StandardIds"]
