@@ -115,6 +115,7 @@ class MonitorSettings(Section):
 class HttpSettings(Section):
     listen: str = "127.0.0.1:8470"  # HOST:PORT; port 0 picks a free one (written to data_dir/listener.json)
     enabled: bool | None = None  # None: on when a source listens for webhooks
+    token: SecretStr | None = None  # needed for pages and /metrics; required when not listening on loopback
 
 
 class Settings(Section):

@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import timedelta
 
-from connector import monitor
+from connector import metrics, monitor
 from connector.clock import now_utc
 from connector.config import Settings
 from connector.context import Context
@@ -19,7 +19,7 @@ from connector.errors import ConfigurationError
 from connector.ledger import ACCEPTED, PENDING, QUEUED, Ledger
 from connector.pipeline import Pipeline, Source, build_sources
 from connector.queue import TaskQueue
-from connector.service import Listener, WebhookRouter
+from connector.service import App, Listener, WebhookRouter
 
 log = logging.getLogger("connector.daemon")
 
@@ -40,6 +40,7 @@ class Daemon:
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.listener: Listener | None = None
+        self.source_health: dict[str, str | None] = {}  # source → why its last poll failed (None: fine)
 
     def start(self) -> None:
         self.check_sources()
@@ -62,10 +63,21 @@ class Daemon:
 
     def start_listener(self) -> None:
         router = WebhookRouter(self.sources, self.queue.enqueue_fetch_changed)
-        enabled = self.settings.http.enabled
-        if enabled or (enabled is None and router.routes):
-            self.listener = Listener(self.settings.http.listen, router, self.settings.data_dir)
+        http = self.settings.http
+        if http.enabled or (http.enabled is None and router.routes):
+            token = http.token.get_secret_value() if http.token else None
+            collector = metrics.LedgerCollector(
+                lambda: self.context.ledger, self.settings.devices, lambda: self.queue.pending()
+            )
+            app = App(router, context=self.context, readiness=self.readiness, collector=collector, token=token)
+            self.listener = Listener(http.listen, app, self.settings.data_dir)
             self.listener.start()
+
+    def readiness(self) -> list[str]:
+        """Why this connector is not ready to sign (empty when it is): for /readyz."""
+        from connector import readiness
+
+        return readiness.reasons(self.context, self.source_health)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -107,13 +119,18 @@ class Daemon:
                 if paused_for is not None:
                     log.info("source %s works again", source.name)
                 paused_for = None
+                self.source_health[source.name] = None
             except ConfigurationError as exc:  # e.g. "reconnect QuickBooks": needs a person, not a traceback
                 if str(exc) != paused_for:
                     paused_for = str(exc)
                     Ledger(self.context.db).alert("configuration", f"source {source.name}: {exc}")
                     log.warning("source %s paused: %s", source.name, exc)
                 interval = max(interval, SOURCE_PAUSE_SECONDS)
+                self.source_health[source.name] = f"paused: {exc}"
+                metrics.POLL_ERRORS.labels(source.name).inc()
             except Exception as exc:
+                self.source_health[source.name] = f"last poll failed: {type(exc).__name__}: {exc}"
+                metrics.POLL_ERRORS.labels(source.name).inc()
                 log.warning("polling %s failed (%s: %s); trying again later", source.name, type(exc).__name__, exc)
                 log.debug("polling %s failed", source.name, exc_info=True)
             self.stopping.wait(interval)

@@ -61,6 +61,13 @@ class TaskQueue:
     def enqueue_write_backs(self, document_ids: list[int]) -> None:
         self._write_back_batch(list(document_ids))
 
+    def pending(self) -> int | None:
+        """Tasks waiting (and scheduled); None when the queue backend cannot be asked."""
+        try:
+            return self.huey.pending_count() + self.huey.scheduled_count()
+        except Exception:
+            return None
+
     def enqueue_fetch_changed(self, source_name: str, keys: list[str]) -> None:
         """Documents a webhook named: fetched from the source in the background (durably queued)."""
         self._fetch_changed(source_name, list(keys))

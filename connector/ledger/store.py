@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
-from connector import jsonio
+from connector import jsonio, metrics
 from connector.clock import now_utc
 from connector.db import immediate_transaction
 from connector.errors import ConnectorError
@@ -258,6 +258,7 @@ class Ledger:
     # ------------------------------------------------------------ exchanges with KRA
 
     def store_exchange(self, document_id: int | None, device_key: str | None, result: Any) -> None:
+        metrics.observe_kra_call(result.endpoint, str(result.outcome), result.elapsed_seconds)
         self.db.conn.execute(
             "INSERT INTO exchanges (document_id, device_key, at, endpoint, outcome, code, message, http_status,"
             " elapsed_seconds, request, response) VALUES (?,?,?,?,?,?,?,?,?,?,?)",

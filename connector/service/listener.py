@@ -1,64 +1,27 @@
 """A small threaded HTTP server started by `run` (stdlib `http.server`; nothing to build or install).
 
-Routes: `GET /healthz`; `POST <webhook_path>` for every source whose adapter `Listens`. The listener
-answers at once; the changed keys go to the queue (`enqueue(source, keys)`) and are fetched in the
-background. The address it really listens on (port 0 picks a free one) is written to
-`<data_dir>/listener.json` so scripts and tests can find it.
+It only speaks HTTP; `app.App` decides what each request gets. The address it really listens on
+(port 0 picks a free one) is written to `<data_dir>/listener.json` so scripts and tests can find it.
+Listening beyond loopback needs `[http] token` (pages and metrics); otherwise it refuses to start.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from connector.adapters import Listens, WebhookAnswer
 from connector.errors import ConfigurationError
+from connector.service.app import App, Response
+from connector.service.webhooks import WebhookRouter
 
 log = logging.getLogger("connector.service")
 
 MAX_BODY_BYTES = 1024 * 1024
-
-
-class WebhookRouter:
-    """Dispatches one webhook request to the sources listening on its path."""
-
-    def __init__(self, sources: Mapping[str, Any], enqueue: Callable[[str, list[str]], None]) -> None:
-        self.enqueue = enqueue
-        self.routes: dict[str, list[tuple[str, Listens]]] = {}
-        for name, source in sources.items():
-            adapter = getattr(source, "adapter", None)
-            if isinstance(adapter, Listens):
-                self.routes.setdefault(adapter.webhook_path, []).append((name, adapter))
-
-    def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> WebhookAnswer:
-        listeners = self.routes.get(path)
-        if not listeners:
-            return WebhookAnswer(status=404, body="no such route")
-        answers: list[WebhookAnswer] = []
-        for name, adapter in listeners:
-            try:
-                answer = adapter.accept_webhook(headers, body)
-            except Exception as exc:  # one adapter's bug must not stop the others
-                log.warning("webhook %s: source %s could not read it: %s", path, name, exc)
-                answer = WebhookAnswer(status=400, body="unreadable")
-            answers.append(answer)
-            if answer.status < 300 and answer.keys:
-                self.enqueue(name, list(answer.keys))
-                log.info("webhook %s: source %s: %d document(s) to fetch", path, name, len(answer.keys))
-        accepted = [a for a in answers if a.status < 300]
-        if accepted:
-            if not any(a.keys for a in accepted):
-                log.info("webhook %s: nothing for any configured source (unknown company or entity)", path)
-            return accepted[0] if len(accepted) == 1 else WebhookAnswer(status=200)
-        if all(a.status == 401 for a in answers):
-            log.warning("webhook %s refused: signature or token does not verify", path)
-            return WebhookAnswer(status=401, body="unauthorised")
-        return answers[0]
 
 
 def parse_address(listen: str) -> tuple[str, int]:
@@ -68,20 +31,38 @@ def parse_address(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Listener:
     """The HTTP server in a background thread."""
 
-    def __init__(self, listen: str, router: WebhookRouter, data_dir: Path | None = None) -> None:
+    def __init__(self, listen: str, app: App | WebhookRouter, data_dir: Path | None = None) -> None:
         host, port = parse_address(listen)
-        handler = type("Handler", (_Handler,), {"router": router})
+        self.app = app if isinstance(app, App) else App(app)
+        if not is_loopback(host) and not self.app.token:
+            raise ConfigurationError(
+                f"http.listen {listen!r} is reachable from other machines: set http.token "
+                "(e.g. ETIMS_HTTP__TOKEN) so the status pages and metrics are not open to anyone"
+            )
+        handler = type("Handler", (_Handler,), {"app": self.app})
         try:
             self.server = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:
             raise ConfigurationError(f"http.listen {listen!r}: cannot listen there: {exc.strerror}") from None
         self.server.daemon_threads = True
         self.data_dir = data_dir
-        self.router = router
         self.thread = threading.Thread(target=self.server.serve_forever, name="http-listener", daemon=True)
+
+    @property
+    def router(self) -> WebhookRouter:
+        return self.app.router
 
     @property
     def address(self) -> str:
@@ -101,38 +82,43 @@ class Listener:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    router: WebhookRouter
+    app: App
     server_version = "etims-connector"
     sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("http %s %s", self.address_string(), format % args)
 
+    def _headers(self) -> dict[str, str]:
+        return {name.lower(): value for name, value in self.headers.items()}
+
     def do_GET(self) -> None:
-        if self.path.split("?")[0] == "/healthz":
-            self._answer(200, "ok")
-        else:
-            self._answer(404, "not found")
+        try:
+            answer = self.app.get(self.path, self._headers())
+        except Exception:  # a page must never kill the listener
+            log.exception("GET %s failed", self.path.split("?")[0])
+            answer = Response(500, "internal error (see the connector's log)")
+        self._send(answer)
 
     def do_POST(self) -> None:
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
-            self._answer(411, "Content-Length required")
+            self._send(Response(411, "Content-Length required"))
             return
         if int(length) > MAX_BODY_BYTES:
-            self._answer(413, "too large")
+            self._send(Response(413, "too large"))
             return
         body = self.rfile.read(int(length))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        answer = self.router.handle(self.path.split("?")[0], headers, body)
-        self._answer(answer.status, answer.body or ("ok" if answer.status < 300 else "refused"))
+        self._send(self.app.post(self.path.split("?")[0], self._headers(), body))
 
-    def _answer(self, status: int, text: str) -> None:
-        data = text.encode()
+    def _send(self, answer: Response) -> None:
+        data = answer.data
         try:
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
