@@ -10,7 +10,7 @@ import sys
 from connector import __version__
 from connector.errors import ConnectorError
 
-COMMAND_MODULES = ("device", "source", "codes", "simulate", "payload", "operate", "csv", "demo")
+COMMAND_MODULES = ("device", "source", "codes", "simulate", "payload", "operate", "csv", "demo", "receipt")
 
 
 def build_parser() -> argparse.ArgumentParser:
