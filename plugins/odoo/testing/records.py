@@ -118,7 +118,7 @@ class Builder:
         self.add_tax("VAT Exempt 0%", 0, tax_group=4, tax_id=ids.tax_exempt)
         self.add_tax("VAT 8%", 8, tax_group=3, tax_id=ids.tax_vat8)
         excise = {"include_base_amount": True, "sequence": 5}
-        self.add_tax("Excise duty 5.00", 5, "fixed", tax_group=5, tax_id=ids.tax_excise, **excise)
+        self.add_tax("Excise duty 5.00 per unit", 5, "fixed", tax_group=5, tax_id=ids.tax_excise, **excise)
         s.insert("product.category", {"name": "All"}, 1)
         s.insert("mail.message.subtype", {"name": "Discussions"}, 1)
         s.insert("mail.message.subtype", {"name": "Note"}, 2)
@@ -149,7 +149,7 @@ class Builder:
             s.insert("ir.model.data", {"module": module, "name": name, "model": model, "res_id": res_id})
         for model in sorted(s.schema):
             s.insert("ir.model", {"model": model, "name": model})
-        for name in ("base", "account", "mail", "product", "uom"):
+        for name in ("account", "base", "mail", "product", "uom"):
             s.insert("ir.module.module", {"name": name, "state": "installed", "shortdesc": name})
 
     def set_rate(self, currency: int, rate: Decimal, date: str = "2026-01-01", company: int = 1) -> None:

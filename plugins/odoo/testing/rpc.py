@@ -118,6 +118,7 @@ class Dispatcher:
             ("account.move", "action_post"),
             ("account.move", "button_draft"),
             ("account.move", "button_cancel"),
+            ("account.move.reversal", "refund_moves"),
         }
         if name in generic or (model, name) in special or (name == "message_post" and model in MAIL_THREADS):
             return getattr(self, "m_" + name)
@@ -202,9 +203,12 @@ class Dispatcher:
                 raise invalid_field(model, name)
         for record_id in ids:
             self._guard_write(model, store.get(model, record_id), values)
+        raw = {name: self._raw(schema[name], value) for name, value in values.items()}
+        if model == "account.move" and raw.get("partner_id"):
+            raw["commercial_partner_id"] = store.get("res.partner", raw["partner_id"]).get("commercial_partner_id")
         for record_id in ids:
             self.odoo.faults.before_write(model, record_id)
-            store.update(model, record_id, {name: self._raw(schema[name], value) for name, value in values.items()})
+            store.update(model, record_id, raw)
         return True
 
     def _raw(self, field: Any, value: Any) -> Any:
@@ -257,10 +261,10 @@ class Dispatcher:
 
     def m_create(self, model: str, values: Any, _context: Any = None) -> Any:
         many = isinstance(values, list)
-        created = [self._create_one(model, v) for v in (values if many else [values])]
+        created = [self._create_one(model, v, _context) for v in (values if many else [values])]
         return created if many else created[0]
 
-    def _create_one(self, model: str, values: dict[str, Any]) -> int:
+    def _create_one(self, model: str, values: dict[str, Any], context: Any) -> int:
         schema, odoo = self.fields(model), self.odoo
         for name in values:
             if name not in schema:
@@ -277,9 +281,45 @@ class Dispatcher:
             kwargs = {keys[k]: rest.pop(k) for k in list(rest) if k in keys}
             return odoo.builder.make_invoice(lines, post=False, **kwargs, **rest)
         raw = {name: self._raw(schema[name], value) for name, value in values.items()}
+        if model == "account.move.reversal":
+            return self._create_reversal(raw, context if isinstance(context, dict) else {})
         if model == "account.tax" and odoo.version == "18":  # 18 ignores the 17-style key (02-setup-tax-legacy…)
             raw["price_include"] = raw.get("price_include_override") == "tax_included"
         return odoo.store.insert(model, raw)
+
+    def _create_reversal(self, raw: dict[str, Any], context: dict[str, Any]) -> int:
+        store = self.odoo.store
+        moves = list(context.get("active_ids") or []) if context.get("active_model") == "account.move" else []
+        if not raw.get("journal_id"):
+            store.next_ids["account.move.reversal"] = (
+                store.next_ids.get("account.move.reversal", 1) + 1
+            )  # like a sequence
+            raise OdooError(
+                "odoo.exceptions.ValidationError",
+                "The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another "
+                "model requires the record being deleted. If possible, archive it instead.\n\nModel: Account Move "
+                "Reversal (account.move.reversal)\nField: Journal (journal_id)\n",
+                'psycopg2.errors.NotNullViolation: null value in column "journal_id" of relation '
+                '"account_move_reversal" violates not-null constraint\n\n',
+            )
+        company = store.get("account.move", moves[0])["company_id"] if moves else 1
+        return store.insert(
+            "account.move.reversal", raw | {"move_ids": moves, "company_id": company, "new_move_ids": []}
+        )
+
+    def m_refund_moves(self, model: str, ids: Any, _context: Any = None) -> dict[str, Any]:
+        wizard = self.odoo.store.get(model, self._existing(model, ids)[0])
+        made = [self.odoo.builder.make_credit_note(m, wizard.get("reason") or "", False, wizard.get("date") or None)
+                for m in wizard["move_ids"]]  # fmt: skip
+        wizard["new_move_ids"] = made
+        action = {"name": "Reverse Moves", "type": "ir.actions.act_window", "res_model": "account.move"}
+        if len(made) == 1:
+            return action | {"view_mode": "form", "res_id": made[0], "context": {"default_move_type": "out_refund"}}
+        return action | {
+            "view_mode": "list",
+            "domain": [["id", "in", made]],
+            "context": {"default_move_type": "out_refund"},
+        }
 
     def _line(self, values: dict[str, Any]) -> InvoiceLine:
         taxes = (

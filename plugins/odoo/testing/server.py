@@ -117,14 +117,20 @@ class FakeOdoo:
     def schema(self) -> dict[str, dict[str, Field]]:
         return self._schema_with_addon if self._addon else self._schema
 
-    def _module(self, name: str, installed: bool) -> None:
-        table = self.store.tables["ir.module.module"]
-        existing = [r["id"] for r in table.values() if r["name"] == name]
-        if installed and not existing:
-            self.store.insert("ir.module.module", {"name": name, "state": "installed", "shortdesc": name})
-        if not installed:
+    def set_module(self, name: str, state: str | None, module_id: int | None = None) -> None:
+        """An ir.module.module record in `state` ("installed", "uninstalled", "to upgrade", …); None = not on the
+        addons path at all (Odoo then has no record for it)."""
+        with self.store.lock:
+            table = self.store.tables["ir.module.module"]
+            existing = [r["id"] for r in table.values() if r["name"] == name]
             for record_id in existing:
                 del table[record_id]
+            if state is not None:
+                values = {"name": name, "state": state, "shortdesc": name}
+                self.store.insert("ir.module.module", values, module_id or (existing[0] if existing else None))
+
+    def _module(self, name: str, installed: bool) -> None:
+        self.set_module(name, "installed" if installed else None)
 
     @property
     def addon_installed(self) -> bool:
@@ -218,7 +224,7 @@ class FakeOdoo:
         self._http = ThreadingHTTPServer((self.host, self.port), handler)
         self._http.daemon_threads = True
         self.port = self._http.server_address[1]
-        self._thread = threading.Thread(target=self._http.serve_forever, name="fake-odoo", daemon=True)
+        self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), name="fake-odoo", daemon=True)
         self._thread.start()
         return self
 
