@@ -29,17 +29,22 @@ Server (``plugins.quickbooks.testing.server``)::
         qbo.access_token_ttl = 3600                   # seconds (checked against qbo.clock)
         qbo.refresh_grace_seconds = 0.0               # superseded refresh token honoured this long (default 0:
                                                       # strict rotation — spec §1.6 "the superseded one goes stale")
+        qbo.rotate_every_refresh = True               # False: same refresh token back until it is 24 h old
+        qbo.oauth.current_refresh_token(client_id, realm_id)   # what the provider considers current
         qbo.token_requests                            # list of (grant_type, ok: bool) seen by the token endpoint
         qbo.latency = 0.0                             # seconds added before every API answer (all realms)
-        qbo.webhooks_to(url, fmt="cloudevents"|"legacy", verifier_token=None)   # auto-send on every change
+        qbo.webhooks_to(url, fmt="cloudevents"|"legacy", verifier_token=None)   # auto-send, signed, on every
+                                                      # create/update/void/delete — the API's (your adapter's own
+                                                      # write-backs included) and the test's
         qbo.stop_webhooks(); qbo.webhook_deliveries   # list of WebhookDelivery(status, body, signature, error)
         qbo.wait_webhooks(timeout=5.0)                # block until queued auto-webhooks are delivered
 
     Realm (one company; thread-safe; every mutation made "in QBO" by a user goes through it)::
         realm.realm_id
-        realm.add(entity_name, obj) -> dict           # store a builder dict as-is (assigns Id, SyncToken "0",
-                                                      # MetaData, recomputes totals for Invoice/CreditMemo);
-                                                      # records CDC + fires webhook "Create"
+        realm.add(entity_name, obj) -> dict           # a bookkeeper saves a builder dict in QBO: validated like
+                                                      # an API create (keeps a given Id if free), SyncToken "0",
+                                                      # MetaData, totals recomputed; CDC + webhook "Create"
+        realm.create(entity_name, obj, by=None)       # same; `by=realm.api_user_id` = as the API would
         realm.get(entity_name, id) -> dict            # deep copy of the stored entity (None if absent/deleted)
         realm.all(entity_name) -> list[dict]          # live (not deleted) entities
         realm.edit(entity_name, id, **fields) -> dict # a bookkeeper's edit: sets fields, SyncToken+1, webhook "Update"
@@ -47,23 +52,28 @@ Server (``plugins.quickbooks.testing.server``)::
         realm.set_custom_fields(["CU Invoice No", "KRA Signature", None])  # names of sales custom fields 1..3;
                                                       # None = disabled (QBO silently drops values sent for it)
         realm.custom_field_max_length = 31            # longer StringValue -> 2050 fault (limit is unconfirmed)
-        realm.tax_rates -> {TaxCode Id: Decimal percent}  (from the realm's TaxCode/TaxRate entities)
+        realm.tax_rates -> {TaxCode Id: Rate(rate_id, percent)}  (from the realm's TaxCode/TaxRate entities)
+        realm.api_user_id / realm.ui_user_id          # MetaData.LastModifiedByRef of API writes / of test edits
+        realm.unique_doc_numbers = False              # True: a duplicate DocNumber → 6210 fault
+        realm.exchange_rates = {"USD": Decimal(...)}  # default ExchangeRate for foreign-currency documents
+        realm.cdc_max = 1000; realm.cdc_days = 30     # CDC object cap and look-back limit
         realm.requests                                # Counter[(method, route)] e.g. ("GET", "invoice/{id}"),
                                                       # ("POST", "query"), ("GET", "cdc"), ("POST", "invoice")
         realm.request_log                             # list of RequestRecord(method, route, query, body, status)
-        realm.writes                                  # number of applied (non-replayed) writes
+        realm.writes                                  # number of applied API writes (a requestid replay is not)
         realm.inject(kind, count=1, route=None)       # next `count` API calls (optionally on one route) answer a
                                                       # fault: "validation_400", "unauthorized_401",
                                                       # "unauthorized_401_xml", "forbidden_403", "not_found_404",
                                                       # "stale_5010", "throttle_429_xml", "throttle_429_json",
                                                       # "server_500_html"
         realm.throttle_storm(n, fmt="xml"|"json")     # the next n calls answer 429
-        realm.limit(per_minute=500, concurrent=10)    # a real limiter (sliding minute on qbo.clock + in-flight)
+        realm.limit(per_minute=500, concurrent=10, fmt="xml")   # a real limiter (sliding minute on qbo.clock
+                                                      # + in-flight count); excess calls answer 429
         realm.latency = 0.0                           # extra seconds for this realm only
 
 Builders (``plugins.quickbooks.testing.builders``) — pure functions returning QBO JSON dicts (amounts Decimal)::
 
-    KENYA_TAX (module constant)                       # TaxCode Ids "21" 16 %, "22" 8 %, "23" zero-rated,
+    KENYA_TAX (module constant)                       # {TaxCode Id: Rate}: "21" 16 %, "22" 8 %, "23" zero-rated,
                                                       # "24" exempt (TaxRate Ids 11..14), as in the samples
     kenya_tax_entities() -> (tax_codes, tax_rates)    # TaxCode + TaxRate dicts (add_realm loads them)
     make_tax_code(id, name, rate_id, rate_name, percent, special="NONE") -> (tax_code, tax_rate)
@@ -80,7 +90,7 @@ Builders (``plugins.quickbooks.testing.builders``) — pure functions returning 
                  doc_number=None, txn_date=None, due_date=None, currency=None, exchange_rate=None,
                  custom_fields=None,                  # {definition_id or name: value}
                  linked_txn=None, private_note=None, customer_memo=None,
-                 tax_rates=None,                      # {TaxCode Id: percent}; default KENYA_TAX
+                 tax_rates=None,                      # {TaxCode Id: Rate}; default KENYA_TAX
                  us_tax=None) -> dict                 # (TxnTaxCodeRef, TaxRateRef, percent) → US model
     make_credit_memo(customer, lines, **same) -> dict
     compute_totals(doc, tax_rates) -> dict            # (re)computes SubTotal line, TxnTaxDetail, TotalAmt,
@@ -106,3 +116,55 @@ Client helpers (``plugins.quickbooks.testing.clients``) for tests that drive the
 
 Assumptions where the spec and samples are silent are listed in ``server.py``'s and ``builders.py``'s docstrings.
 """
+
+from .builders import (
+    KENYA_TAX,
+    custom_field_values,
+    description_line,
+    discount_line,
+    group_line,
+    kenya_tax_entities,
+    make_credit_memo,
+    make_customer,
+    make_invoice,
+    make_item,
+    make_tax_code,
+    sales_line,
+)
+from .clients import auth_client, insecure_transport, local_quickbooks_class, quickbooks_client
+from .oauth import TokenSet
+from .realm import Realm
+from .server import FakeQuickBooks
+from .tax import Rate, compute_totals
+from .webhooks import ChangeEvent, WebhookSender, cloudevents_body, forge_signature, legacy_body, send_webhook, sign
+
+__all__ = [
+    "KENYA_TAX",
+    "ChangeEvent",
+    "FakeQuickBooks",
+    "Rate",
+    "Realm",
+    "TokenSet",
+    "WebhookSender",
+    "auth_client",
+    "cloudevents_body",
+    "compute_totals",
+    "custom_field_values",
+    "description_line",
+    "discount_line",
+    "forge_signature",
+    "group_line",
+    "insecure_transport",
+    "kenya_tax_entities",
+    "legacy_body",
+    "local_quickbooks_class",
+    "make_credit_memo",
+    "make_customer",
+    "make_invoice",
+    "make_item",
+    "make_tax_code",
+    "quickbooks_client",
+    "sales_line",
+    "send_webhook",
+    "sign",
+]
