@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +280,45 @@ def test_oscu_switch_and_bulk_invoices() -> None:
         assert client.env["account.move"].search_count([("state", "=", "posted")]) == 10_000
         last = client.env["account.move"].search_read([], ["name"], order="id desc", limit=1)
         assert last[0]["name"] == "INV/2026/10000"
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list[tuple[str, dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_addon_notifies_the_connector_after_posting() -> None:
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        with FakeOdoo("17") as odoo:
+            client = connect(odoo)
+            url = f"http://127.0.0.1:{receiver.server_port}"
+            client.env["ir.config_parameter"].set_param("kra_etims_connector.notify_url", url)  # as an admin would
+            odoo.configure_notify(url, "s3cret")
+            line = {"product_id": odoo.ids.product_widget, "quantity": 2, "price_unit": 100.0}
+            move = client.execute_kw("account.move", "create", [{"move_type": "out_invoice", "partner_id": 8,
+                                                                 "invoice_line_ids": [[0, 0, line]]}])  # fmt: skip
+            assert _Receiver.received == []  # a draft notifies nothing
+            assert client.execute_kw("account.move", "action_post", [[move]]) is False
+            odoo.notifier.wait()
+            [(path, headers, body)] = _Receiver.received
+            assert path == "/webhooks/odoo" and headers["x-etims-token"] == "s3cret"
+            assert json.loads(body) == {"database": odoo.database, "model": "account.move", "ids": [move]}
+            receiver.shutdown()
+            receiver.server_close()
+            odoo.request_resend(move)  # the connector is down now: Odoo only logs it
+            odoo.notifier.wait()
+            assert odoo.notifier.sent[-1].status is None and odoo.notifier.sent[-1].ids == [move]
+            assert odoo.record("account.move", move)["kra_resend_requested"] is True
+    finally:
+        receiver.server_close()

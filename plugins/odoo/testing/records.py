@@ -3,7 +3,7 @@ notes with Odoo's amounts, journal items (product, section/note, tax and receiva
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -75,6 +75,7 @@ class Builder:
         self.version = version
         self.ids = StandardIds(eur=125 if version == "18" else 126)
         self.sequences: dict[tuple[int, str, str], int] = {}
+        self.on_posted: Callable[[list[int]], None] | None = None  # the addon's post-commit notification
 
     # -- the standard database -------------------------------------------------------------------------------
     def standard_setup(self) -> None:
@@ -321,6 +322,8 @@ class Builder:
                 invoice = s.get("account.move", original)
                 if invoice["amount_total"] == move["amount_total"]:
                     s.update("account.move", original, {"payment_state": "reversed"})
+        if self.on_posted is not None:
+            self.on_posted([move_id])
 
     def _next_name(self, move: dict[str, Any]) -> str:
         code = self.store.get("account.journal", move["journal_id"])["code"]

@@ -119,6 +119,8 @@ class Dispatcher:
             ("account.move", "button_draft"),
             ("account.move", "button_cancel"),
             ("account.move.reversal", "refund_moves"),
+            ("ir.config_parameter", "get_param"),
+            ("ir.config_parameter", "set_param"),
         }
         if name in generic or (model, name) in special or (name == "message_post" and model in MAIL_THREADS):
             return getattr(self, "m_" + name)
@@ -371,6 +373,13 @@ class Dispatcher:
     def m_xmlid_to_res_id(self, model: str, xmlid: str, raise_if_not_found: bool = False, _context: Any = None) -> int:
         module, name = xmlid.split(".", 1)
         return self.m_check_object_reference(model, module, name)[1]
+
+    def m_get_param(self, model: str, key: str, default: Any = False, _context: Any = None) -> Any:
+        return self.odoo.notifier.param(key) or default
+
+    def m_set_param(self, model: str, key: str, value: Any, _context: Any = None) -> Any:
+        self.odoo.set_param(key, value)
+        return True
 
     def m_action_post(self, model: str, ids: Any, _context: Any = None) -> bool:
         for move_id in self._existing(model, ids):

@@ -113,6 +113,7 @@ EXTRA: dict[str, dict[str, tuple]] = {
         "name": _f("char", "Name", None, None, True),
         "default_code": _f("char", "Internal Reference"),
     },
+    "ir.config_parameter": {"key": _f("char", "Key", None, None, True), "value": _f("text", "Value", None, None, True)},
     "mail.message.subtype": {"name": _f("char", "Message Type", None, None, True)},
     "product.category": {"name": _f("char", "Name", None, None, True)},
     "uom.category": {"name": _f("char", "Unit of Measure Category", None, None, True)},

@@ -32,6 +32,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from plugins.odoo.testing.notify import TOKEN_KEY, URL_KEY, Notifier
 from plugins.odoo.testing.records import Builder, InvoiceLine, StandardIds
 from plugins.odoo.testing.rpc import Dispatcher, OdooError
 from plugins.odoo.testing.schema import Field, addon_fields, build_schema
@@ -105,6 +106,8 @@ class FakeOdoo:
         self.builder = Builder(self.store, version)
         self.faults = Faults()
         self.dispatcher = Dispatcher(self)
+        self.notifier = Notifier(self)
+        self.builder.on_posted = self.notifier.moves_posted
         self.host, self.port = "127.0.0.1", 0
         self._http: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -209,6 +212,26 @@ class FakeOdoo:
                 m for m in self.store.tables["mail.message"].values() if m["model"] == model and m["res_id"] == move_id
             ]
             return [dict(m) for m in sorted(rows, key=lambda m: m["id"])]
+
+    def set_param(self, key: str, value: Any) -> None:
+        """ir.config_parameter (set_param semantics: a false value removes the key)."""
+        with self.store.lock:
+            table = self.store.tables["ir.config_parameter"]
+            for record_id in [r["id"] for r in table.values() if r["key"] == key]:
+                del table[record_id]
+            if value:
+                self.store.insert("ir.config_parameter", {"key": key, "value": str(value)})
+
+    def configure_notify(self, url: str | None, token: str | None) -> None:
+        """The addon's settings: the connector's base URL and token (None clears them)."""
+        self.set_param(URL_KEY, url)
+        self.set_param(TOKEN_KEY, token)
+
+    def request_resend(self, move_id: int) -> None:
+        """The accountant presses "Send to KRA again" on a needs-fix invoice."""
+        with self.store.lock:
+            self.store.update("account.move", move_id, {"kra_resend_requested": True})
+        self.notifier.moves_posted([move_id])
 
     def touch(self, model: str, record_id: int) -> None:
         with self.store.lock:
