@@ -10,7 +10,19 @@ import sys
 from connector import __version__
 from connector.errors import ConnectorError
 
-COMMAND_MODULES = ("device", "source", "codes", "simulate", "payload", "operate", "csv", "demo", "receipt")
+COMMAND_MODULES = (
+    "device",
+    "source",
+    "documents",
+    "codes",
+    "simulate",
+    "payload",
+    "operate",
+    "csv",
+    "demo",
+    "receipt",
+    "report",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ import sys
 
 from connector import device_setup
 from connector.commands.common import add_device_option, context_from
+from connector.errors import ConnectorError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     set_key.add_argument("--scu-id", help="the SCU id (sdcId) KRA issued with the key")
     set_key.add_argument("--mrc-number", help="the MRC number KRA issued with the key")
     set_key.set_defaults(func=set_key_command)
+    resync = actions.add_parser(
+        "resync", help="after KRA and the ledger disagree on the next invoice number: read back, adopt, move"
+    )
+    resync.add_argument("device", help="device name from the configuration")
+    resync.add_argument("--expected", type=int, help="the invcNo KRA expects next (default: from its last message)")
+    resync.add_argument("--yes", action="store_true", help="carry out the plan (without it, only show it)")
+    resync.set_defaults(func=resync_command)
     show = actions.add_parser("show", help="show the configured devices and whether each is initialised")
     show.set_defaults(func=show_command)
 
@@ -54,3 +62,37 @@ def show_command(args: argparse.Namespace) -> int:
         )
         print(f"{device.name:12} {device.key:15} serial {device.serial:20} {state}")
     return 0
+
+
+def resync_command(args: argparse.Namespace) -> int:
+    from connector import resync
+    from connector.ledger import leases
+    from connector.pipeline import Pipeline
+    from connector.queue import TaskQueue
+    from connector.sending import DeviceSender
+
+    context = context_from(args)
+    device = context.settings.device(args.device)
+    ledger = context.ledger
+    if leases.acquire(ledger.db, device.key, 300) is None:
+        raise ConnectorError(f"device {device.name} is busy in a running connector; try again in a moment")
+    try:
+        pipeline = Pipeline(context, {})
+        TaskQueue(context.settings, pipeline)  # write-backs of adopted documents reach a running daemon
+        sender = DeviceSender(pipeline, device)
+        plan = resync.plan(ledger, sender.client, device.key, args.expected)
+        print(f"device {device.name} ({device.key}): ledger next invcNo {plan.ledger_next}, KRA next {plan.kra_next}")
+        for line in plan.lines:
+            print(f"  {line}")
+        if plan.ledger_next == plan.kra_next and not plan.adopt:
+            print("  nothing to do: KRA and the ledger agree")
+            return 0
+        if not args.yes:
+            print("  nothing changed: run again with --yes to carry this out")
+            return 0
+        resync.apply(ledger, sender, device.key, plan)
+        sender.flush()
+        print(f"  done: next invcNo is {ledger.next_number(device.key)}")
+        return 1 if plan.unknown_at_kra else 0
+    finally:
+        leases.release(ledger.db, device.key)

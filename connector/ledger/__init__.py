@@ -8,10 +8,12 @@ Document states and transitions:
     needs-fix  retry-wait   unknown ──► accepted (read-back found it)
 
 needs-fix (our checks or KRA rejected; the number is released) goes back to queued once fixed.
+discarded: closed by a person (`discard`) before it held a number; final, kept with its reason.
 """
 
 from connector.ledger.schema import (
     ACCEPTED,
+    DISCARDED,
     NEEDS_FIX,
     PENDING,
     QUEUED,
@@ -25,6 +27,7 @@ from connector.ledger.store import Document, Ledger, LedgerError, Recorded
 
 __all__ = [
     "ACCEPTED",
+    "DISCARDED",
     "NEEDS_FIX",
     "PENDING",
     "QUEUED",

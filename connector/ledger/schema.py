@@ -16,21 +16,24 @@ WRITTEN_BACK = "written-back"  # receipt written into the source document
 NEEDS_FIX = "needs-fix"  # rejected (by our checks or by KRA); reason stored
 RETRY_WAIT = "retry-wait"  # KRA unavailable; waiting for the next attempt, keeping order
 UNKNOWN = "unknown"  # sent, no answer; resolved by read-back before anything else is sent
+DISCARDED = "discarded"  # closed by a person: must never be sent (kept, with the reason)
 
-STATES = (PENDING, QUEUED, SENDING, ACCEPTED, WRITTEN_BACK, NEEDS_FIX, RETRY_WAIT, UNKNOWN)
+STATES = (PENDING, QUEUED, SENDING, ACCEPTED, WRITTEN_BACK, NEEDS_FIX, RETRY_WAIT, UNKNOWN, DISCARDED)
+DISCARDABLE = (PENDING, QUEUED, RETRY_WAIT, NEEDS_FIX)  # and only while it holds no invoice number
 SIGNED = (ACCEPTED, WRITTEN_BACK)
 IN_FLIGHT = (SENDING, UNKNOWN)  # must be resolved before the device sends anything else
 WAITING = (QUEUED, RETRY_WAIT)
 
 TRANSITIONS: dict[str, set[str]] = {
-    PENDING: {QUEUED, NEEDS_FIX, PENDING},
-    QUEUED: {SENDING, NEEDS_FIX, RETRY_WAIT, QUEUED},
-    RETRY_WAIT: {SENDING, NEEDS_FIX, RETRY_WAIT, QUEUED},
+    PENDING: {QUEUED, NEEDS_FIX, PENDING, DISCARDED},
+    QUEUED: {SENDING, NEEDS_FIX, RETRY_WAIT, QUEUED, DISCARDED},
+    RETRY_WAIT: {SENDING, NEEDS_FIX, RETRY_WAIT, QUEUED, DISCARDED},
     SENDING: {ACCEPTED, NEEDS_FIX, RETRY_WAIT, UNKNOWN, SENDING},
     UNKNOWN: {ACCEPTED, SENDING, UNKNOWN, NEEDS_FIX},
     ACCEPTED: {WRITTEN_BACK},
     WRITTEN_BACK: set(),
-    NEEDS_FIX: {QUEUED, PENDING, NEEDS_FIX},
+    NEEDS_FIX: {QUEUED, PENDING, NEEDS_FIX, DISCARDED},
+    DISCARDED: set(),
 }
 
 

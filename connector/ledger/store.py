@@ -236,6 +236,32 @@ class Ledger:
             fields |= {"invoice_number": None, "request": None, "confirmed_at": None}
             self._transition(conn, document_id, to_state, f"{detail} (invcNo {number} released)", fields)
 
+    def discard(self, document_id: int, reason: str) -> Document:
+        """Close a document that must never be sent; refused once it holds an invoice number."""
+        with immediate_transaction(self.db) as conn:
+            row = conn.execute("SELECT state, invoice_number FROM documents WHERE id = ?", [document_id]).fetchone()
+            if row is None:
+                raise LedgerError(f"no document with id {document_id}")
+            state, number = row
+            if state not in schema.DISCARDABLE:
+                raise LedgerError(f"document {document_id} is {state}: only a document not yet sent can be discarded"
+                                  + (" (a signed one needs a credit note)" if state in SIGNED else ""))  # fmt: skip
+            if number is not None:
+                raise LedgerError(f"document {document_id} holds invcNo {number}: it must reach KRA first")
+            self._transition(conn, document_id, schema.DISCARDED, f"discarded: {reason}", {"reason": reason})
+        return self.get(document_id)
+
+    def move_sequence(self, device_key: str, next_number: int, detail: str) -> None:
+        """Set the device's next invcNo (resync after KRA and the ledger disagree); logged as an alert."""
+        with immediate_transaction(self.db) as conn:
+            conn.execute(
+                "INSERT INTO sequences (device_key, next_invoice_number) VALUES (?, ?)"
+                " ON CONFLICT(device_key) DO UPDATE SET next_invoice_number = excluded.next_invoice_number",
+                [device_key, next_number],
+            )
+            conn.execute("INSERT INTO alerts (at, kind, device_key, message) VALUES (?, 'resync', ?, ?)",
+                         [_now(), device_key, detail])  # fmt: skip
+
     def next_number(self, device_key: str) -> int:
         row = self.db.execute("SELECT next_invoice_number FROM sequences WHERE device_key = ?", [device_key]).fetchone()
         return int(row[0]) if row else 1
