@@ -316,9 +316,13 @@ def test_addon_notifies_the_connector_after_posting() -> None:
             assert json.loads(body) == {"database": odoo.database, "model": "account.move", "ids": [move]}
             receiver.shutdown()
             receiver.server_close()
+            with pytest.raises(RPCError, match="Only an invoice that KRA refused"):
+                client.execute_kw("account.move", "action_kra_send_again", [[move]])
+            client.execute_kw("account.move", "write", [[move], {"kra_state": "needs_fix"}])
             odoo.request_resend(move)  # the connector is down now: Odoo only logs it
             odoo.notifier.wait()
             assert odoo.notifier.sent[-1].status is None and odoo.notifier.sent[-1].ids == [move]
             assert odoo.record("account.move", move)["kra_resend_requested"] is True
+            assert odoo.record("account.move", move)["kra_state"] == "queued"
     finally:
         receiver.server_close()

@@ -1,7 +1,8 @@
-"""The addon's optional push (ODOO-FIELDS.md): when `kra_etims_connector.notify_url` and `.notify_token` are set
-and the addon is installed, posting an invoice or credit note (and "Send to KRA again") makes Odoo POST
-`{"database", "model": "account.move", "ids"}` to `<notify_url>/webhooks/odoo` with header X-Etims-Token, after
-the commit, with a short timeout; a failure is only logged (here: recorded in `sent`), never blocks the user."""
+"""The addon's optional push (ODOO-FIELDS.md, plugins/odoo/addon/…/notify.py): when the addon is installed and
+`kra_etims_connector.notify_url` is set (`.notify_token` is sent as is, possibly empty), posting invoices or credit
+notes (and "Send to KRA again") makes Odoo POST `{"database", "model": "account.move", "ids": [sorted ids]}` once
+per transaction to `<notify_url>/webhooks/odoo` with header X-Etims-Token, after the commit, with a short timeout;
+a failure is only logged (here: recorded in `sent`) and never blocks the user."""
 
 from __future__ import annotations
 
@@ -43,9 +44,11 @@ class Notifier:
         url, token = self.param(URL_KEY), self.param(TOKEN_KEY)
         moves = self.odoo.store.tables["account.move"]
         ids = [i for i in ids if moves[i]["move_type"] in ("out_invoice", "out_refund")]
-        if not (self.odoo.addon_installed and url and token and ids):
+        if not (self.odoo.addon_installed and url and ids):
             return
-        thread = threading.Thread(target=self._send, args=(url, token, ids), daemon=True, name="fake-odoo-notify")
+        thread = threading.Thread(
+            target=self._send, args=(url, token or "", sorted(ids)), daemon=True, name="fake-odoo-notify"
+        )
         self._threads.append(thread)
         thread.start()
 

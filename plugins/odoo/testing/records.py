@@ -308,7 +308,7 @@ class Builder:
         group_totals = amounts.group_totals(lines, groups, rate)
         move["tax_totals"] = amounts.tax_totals(self.version, group_totals, totals, currency, company_currency)
 
-    def post(self, move_id: int) -> None:
+    def post(self, move_id: int, notify: bool = True) -> None:
         s = self.store
         with s.lock:
             move = s.get("account.move", move_id)
@@ -322,7 +322,7 @@ class Builder:
                 invoice = s.get("account.move", original)
                 if invoice["amount_total"] == move["amount_total"]:
                     s.update("account.move", original, {"payment_state": "reversed"})
-        if self.on_posted is not None:
+        if notify and self.on_posted is not None:
             self.on_posted([move_id])
 
     def _next_name(self, move: dict[str, Any]) -> str:

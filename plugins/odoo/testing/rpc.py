@@ -122,6 +122,8 @@ class Dispatcher:
             ("ir.config_parameter", "get_param"),
             ("ir.config_parameter", "set_param"),
         }
+        if model == "account.move" and name == "action_kra_send_again" and self.odoo.addon_installed:
+            return self.m_action_kra_send_again
         if name in generic or (model, name) in special or (name == "message_post" and model in MAIL_THREADS):
             return getattr(self, "m_" + name)
         return None
@@ -382,10 +384,24 @@ class Dispatcher:
         return True
 
     def m_action_post(self, model: str, ids: Any, _context: Any = None) -> bool:
+        posted = []
         for move_id in self._existing(model, ids):
             if self.odoo.store.get(model, move_id)["state"] == "draft":
-                self.odoo.builder.post(move_id)
+                self.odoo.builder.post(move_id, notify=False)
+                posted.append(move_id)
+        self.odoo.notifier.moves_posted(posted)  # one notification per transaction, like the addon
         return False
+
+    def m_action_kra_send_again(self, model: str, ids: Any, _context: Any = None) -> bool:
+        """The addon's "Send to KRA again" button."""
+        store = self.odoo.store
+        moves = [i for i in self._existing(model, ids) if store.get(model, i).get("kra_state") == "needs_fix"]
+        if not moves:
+            raise user_error("Only an invoice that KRA refused (state: Needs fix) can be sent again.")
+        for move_id in moves:
+            store.update(model, move_id, {"kra_resend_requested": True, "kra_state": "queued"})
+        self.odoo.notifier.moves_posted(moves)
+        return True
 
     def _guard_signed(self, move: dict[str, Any]) -> None:
         if self.odoo.addon_installed and move.get("kra_state") == "signed":

@@ -228,10 +228,10 @@ class FakeOdoo:
         self.set_param(TOKEN_KEY, token)
 
     def request_resend(self, move_id: int) -> None:
-        """The accountant presses "Send to KRA again" on a needs-fix invoice."""
+        """The accountant presses "Send to KRA again" on a needs-fix invoice (the addon's action_kra_send_again:
+        kra_resend_requested True, kra_state "queued", a notification); OdooError unless kra_state is needs_fix."""
         with self.store.lock:
-            self.store.update("account.move", move_id, {"kra_resend_requested": True})
-        self.notifier.moves_posted([move_id])
+            self.dispatcher.m_action_kra_send_again("account.move", [move_id])
 
     def touch(self, model: str, record_id: int) -> None:
         with self.store.lock:
