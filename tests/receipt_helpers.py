@@ -38,13 +38,14 @@ def invoice(
     kind: str = "invoice",
     original: str | None = None,
     branch: str | None = None,
+    issued_at: datetime | None = None,
 ) -> Invoice:
     return Invoice(
         source="test",
         external_id=number,
         number=number,
         kind=kind,  # type: ignore[arg-type]
-        issued_at=datetime(2026, 11, 20, 9, 0, tzinfo=EAT),
+        issued_at=issued_at or datetime(2026, 11, 20, 9, 0, tzinfo=EAT),
         currency=currency,
         exchange_rate=Decimal(rate),
         branch=branch,
@@ -55,15 +56,16 @@ def invoice(
     )
 
 
-def sign(context: Context, invoices: list[Invoice]) -> list[Document]:
-    """Record and send each invoice through the pipeline to the simulator; the ledger documents after."""
+def sign(context: Context, invoices: list[Invoice], *, send: bool = True) -> list[Document]:
+    """Record each invoice and (with `send`) send it through the pipeline to the simulator."""
     pipeline = Pipeline(context, {})
     ids = []
     for inv in invoices:
         device = pipeline.device_for(inv, context.settings.device())
         source = Source("test", None, default_mapping("test"), device)
         ids.append(pipeline.record_invoice(inv, source, {"test": inv.number}))
-        pipeline.drain(device.key, budget_seconds=30)
+        if send:
+            pipeline.drain(device.key, budget_seconds=30)
     return [context.ledger.get(i) for i in ids]
 
 
