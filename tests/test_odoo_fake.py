@@ -326,3 +326,29 @@ def test_addon_notifies_the_connector_after_posting() -> None:
             assert odoo.record("account.move", move)["kra_state"] == "queued"
     finally:
         receiver.server_close()
+
+
+def test_companies_are_separated_like_odoo_record_rules(odoo: FakeOdoo) -> None:
+    second = odoo.add_company("Second Co")
+    mine = odoo.make_invoice([InvoiceLine(odoo.ids.product_widget, 1, 10)])
+    theirs = odoo.make_invoice([InvoiceLine(odoo.ids.product_widget, 1, 10)], company=second)
+    client = connect(odoo)
+    assert client.execute_kw("account.move", "search", [[]]) == [mine]  # env.companies = the user's current one
+    context = {"allowed_company_ids": [second]}
+    assert client.execute_kw("account.move", "search", [[]], {"context": context}) == [theirs]
+    assert odoo.record("account.move", theirs)["journal_id"] == [
+        odoo.ids.extra[f"journal_{second}"],
+        "Customer Invoices",
+    ]
+    with pytest.raises(RPCError, match="Access to unauthorized or invalid companies"):
+        client.execute_kw("account.move", "search", [[]], {"context": {"allowed_company_ids": [99]}})
+
+
+def test_browse_of_a_move_fails_as_in_odoo_but_partners_browse(odoo: FakeOdoo) -> None:
+    move = odoo.make_invoice([InvoiceLine(odoo.ids.product_widget, 1, 10)])
+    client = connect(odoo)
+    with pytest.raises(RPCError, match="not frozendict"):
+        client.env["account.move"].browse(move).name  # noqa: B018 (09-browse-move: reads every basic field)
+    partner = client.env["res.partner"].browse(odoo.ids.partner_acme)
+    assert (partner.vat, partner.country_id.name) == ("P051234567A", "Kenya")
+    assert partner.contact_address_inline == "Moi Avenue 12, Nairobi, Kenya"

@@ -168,7 +168,10 @@ class Builder:
 
     def add_partner(self, values: dict[str, Any], partner_id: int | None = None) -> int:
         new_id = self.store.insert("res.partner", {"active": True} | values, partner_id)
-        self.store.get("res.partner", new_id)["commercial_partner_id"] = new_id
+        partner = self.store.get("res.partner", new_id)
+        country = self.store.tables["res.country"].get(partner.get("country_id") or 0, {}).get("name")
+        address = [part for part in (partner.get("street"), partner.get("city"), country) if part]
+        partner.update(commercial_partner_id=new_id, contact_address_inline=", ".join(address) or False)
         return new_id
 
     def add_tax(self, name: str, amount: Any, amount_type: str = "percent", *, tax_group: int = 1,

@@ -39,6 +39,9 @@ def invalid_field(model: str, name: str) -> OdooError:
 PROTECTED_POSTED = ("partner_id", "invoice_date", "date", "currency_id", "journal_id", "company_id", "move_type")
 PROTECTED_LINE = ("tax_ids", "tax_line_id", "price_unit", "quantity", "discount", "balance", "amount_currency",
                   "product_id", "account_id", "debit", "credit")  # fmt: skip
+# Multi-company record rules: a search sees rows of env.companies (or with no company) only.
+COMPANY_RULES = {"account.move", "account.move.line", "account.journal", "account.tax", "res.partner",
+                 "product.product", "product.template"}  # fmt: skip
 DEFAULT_ORDER = {"account.move": "date desc, name desc, id desc", "mail.message": "id desc"}
 
 
@@ -142,10 +145,25 @@ class Dispatcher:
             predicate = compile_domain(self.odoo.store, model, list(domain or []))
         except DomainError as error:
             raise OdooError("builtins.ValueError", str(error)) from None
-        active_test = not (isinstance(context, dict) and context.get("active_test") is False)
-        check_active = active_test and "active" in self.fields(model)
+        context = context if isinstance(context, dict) else {}
+        check_active = context.get("active_test") is not False and "active" in self.fields(model)
+        companies = self._companies(context) if model in COMPANY_RULES else None
         rows = self.odoo.store.tables[model].values()
-        return [r for r in rows if (not check_active or r.get("active", True) is not False) and predicate(r)]
+        return [
+            r
+            for r in rows
+            if (not check_active or r.get("active", True) is not False)
+            and (companies is None or not r.get("company_id") or r["company_id"] in companies)
+            and predicate(r)
+        ]
+
+    def _companies(self, context: dict[str, Any]) -> set[int]:
+        """env.companies: context allowed_company_ids (each one the user's), else the user's current company."""
+        user = self.odoo.store.get("res.users", 2)
+        allowed = context.get("allowed_company_ids") or [user["company_id"]]
+        if any(company not in user["company_ids"] for company in allowed):
+            raise OdooError("odoo.exceptions.AccessError", "Access to unauthorized or invalid companies.")
+        return set(allowed)
 
     def _search(self, model: str, domain: Any, offset: int, limit: int | None, order: str | None,
                 context: Any) -> list[dict[str, Any]]:  # fmt: skip

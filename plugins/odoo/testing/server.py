@@ -18,6 +18,9 @@ Assumptions where the transcripts are silent:
   original payment_state "reversed" and bumps the original's write_date (05-poll-moves shows invoice 1 polled again).
 - Draft names: 17 shows "/" for a draft invoice and names a reversal at creation; 18 leaves both false until posted.
 - Many2one ordering sorts by display name (Odoo sorts by the related model's _order).
+- Multi-company: searches apply the record rules (rows of env.companies or without a company); env.companies is
+  the context's allowed_company_ids, else the user's current company (1), as over RPC in Odoo 17/18. `read` of a
+  given id is not restricted.
 - Only `account.move` create with `invoice_line_ids` (0, 0, vals) commands builds lines; other one2many commands
   are not interpreted.
 """
