@@ -35,6 +35,10 @@ workers = 4
 backoff_base_seconds = 0.2
 backoff_max_seconds = 1
 lease_seconds = 30
+[[sources]]  # `run` needs a source; the documents themselves are recorded straight into the ledger
+name = "drop"
+adapter = "csv"
+options = {{ folder = "{drop}" }}
 """
 DEVICE = """
 [[devices]]
@@ -47,7 +51,8 @@ serial = "serial-{i}"
 
 def write_config(folder: Path, base: str) -> Path:
     path = folder / "etims-connector.toml"
-    text = CONFIG.format(base=base) + "".join(DEVICE.format(i=i, pin=PIN) for i in range(DEVICES))
+    devices = "".join(DEVICE.format(i=i, pin=PIN) for i in range(DEVICES))
+    text = CONFIG.format(base=base, drop=folder / "drop") + devices
     path.write_text(text)
     return path
 

@@ -7,10 +7,10 @@ import logging
 import sys
 from pathlib import Path
 
-from connector import jsonio
+from connector import jsonio, startup
 from connector.commands.common import add_device_option, settings_from
 from connector.context import Context
-from connector.errors import ConnectorError
+from connector.errors import ConfigurationError, ConnectorError
 from connector.ledger import NEEDS_FIX, STATES, Ledger, leases
 from connector.ledger.schema import IN_FLIGHT, SIGNED
 from connector.pipeline import Pipeline
@@ -46,8 +46,16 @@ def run_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     if not args.verbose:  # -v wins; otherwise the configured level applies to the daemon's log
         logging.getLogger().setLevel(settings.log_level)
+    try:
+        daemon = Daemon(settings, workers=args.workers)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"{startup.where(settings)}: {exc}") from None
+    refusals = startup.problems(settings, daemon.context, daemon.sources)
+    if refusals:
+        daemon.context.close()
+        raise ConfigurationError("cannot start:\n  " + "\n  ".join(refusals))
     print(f"etims-connector: data in {settings.data_dir}; KRA {settings.kra.profile} at {settings.kra.api_base()}")
-    Daemon(settings, workers=args.workers).run_forever()
+    daemon.run_forever()
     return 0
 
 
