@@ -82,8 +82,8 @@ refund_moves; services common.login/version/authenticate and db.list. Assumption
 silent are listed in `plugins/odoo/testing/server.py`.
 """
 
+from plugins.odoo.testing.errors import OdooError
 from plugins.odoo.testing.records import InvoiceLine, StandardIds
-from plugins.odoo.testing.rpc import OdooError
 from plugins.odoo.testing.server import FakeOdoo, Faults
 
 __all__ = ["FakeOdoo", "Faults", "InvoiceLine", "OdooError", "StandardIds"]

@@ -35,9 +35,10 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from plugins.odoo.testing.errors import OdooError
 from plugins.odoo.testing.notify import TOKEN_KEY, URL_KEY, Notifier
 from plugins.odoo.testing.records import Builder, InvoiceLine, StandardIds
-from plugins.odoo.testing.rpc import Dispatcher, OdooError
+from plugins.odoo.testing.rpc import Dispatcher
 from plugins.odoo.testing.schema import Field, addon_fields, build_schema
 from plugins.odoo.testing.store import Clock, Store
 
