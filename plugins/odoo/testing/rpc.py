@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -27,19 +28,24 @@ class Dispatcher(AccountingMethods):
     def __init__(self, odoo: FakeOdoo) -> None:
         self.odoo = odoo
         self.calls: Counter[tuple[str, str]] = Counter()
+        self._calls_lock = threading.Lock()
+
+    def _count(self, model: str, method: str) -> None:
+        with self._calls_lock:
+            self.calls[(model, method)] += 1
 
     # -- services ---------------------------------------------------------------------------------------------
     def call(self, service: str, method: str, args: list[Any]) -> Any:
         odoo = self.odoo
         if service == "db":
-            self.calls[("db", method)] += 1
+            self._count("db", method)
             if method == "list":
                 return list(odoo.databases)
             if method == "server_version":
                 return odoo.version_info()["server_version"]
             raise OdooError("builtins.KeyError", repr(method))
         if service == "common":
-            self.calls[("common", method)] += 1
+            self._count("common", method)
             if method == "version":
                 return odoo.version_info()
             if method in ("login", "authenticate"):
@@ -61,7 +67,7 @@ class Dispatcher(AccountingMethods):
         self._check_db(db)
         if uid != 2 or not odoo.password_ok(password):
             raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
-        self.calls[(model, name)] += 1
+        self._count(model, name)
         odoo.faults.before_call(model, name, positional)
         return self.execute(model, name, positional, keywords)
 
