@@ -31,7 +31,7 @@ API_BASES: dict[tuple[str, str], str] = {
     ("vscu", "production"): "http://127.0.0.1:8088",
 }
 TOKEN_URLS = {"sandbox": "https://sbx.kra.go.ke/v1/token/generate"}
-TOP_LEVEL_KEYS = {"data_dir", "log_level"}
+TOP_LEVEL_KEYS = {"data_dir", "log_level", "log_format", "log_file"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -121,6 +121,8 @@ class HttpSettings(Section):
 class Settings(Section):
     data_dir: Path = Path("etims-data")
     log_level: str = "INFO"  # of `run`: DEBUG, INFO, WARNING or ERROR
+    log_format: Literal["text", "json"] = "text"  # json: one object per line (document, device, state, outcome)
+    log_file: Path | None = None  # else standard error; rotated at 10 MB, 5 kept
     kra: KraSettings = Field(default_factory=KraSettings)
     devices: list[DeviceSettings] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)

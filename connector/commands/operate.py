@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 
-from connector import jsonio, startup
+from connector import jsonio, logs, startup
 from connector.commands.common import add_device_option, settings_from
 from connector.context import Context
 from connector.errors import ConfigurationError, ConnectorError
@@ -44,8 +43,8 @@ def run_command(args: argparse.Namespace) -> int:
     from connector.daemon import Daemon
 
     settings = settings_from(args)
-    if not args.verbose:  # -v wins; otherwise the configured level applies to the daemon's log
-        logging.getLogger().setLevel(settings.log_level)
+    level = "DEBUG" if args.verbose else settings.log_level  # -v wins; otherwise the configured level
+    logs.configure(level, settings.log_format, settings.log_file)
     try:
         daemon = Daemon(settings, workers=args.workers)
     except ConfigurationError as exc:
