@@ -29,6 +29,10 @@ from connector.money import round_money
 from connector.pipeline import Pipeline, Source, default_mapping
 from connector.receipts import ReceiptError, find_document, qr_png, receipt_data, render_html, render_pdf
 from connector.receipts.formatting import money
+from connector.testing import wait_for
+from plugins.csv import samples
+from plugins.csv.results import read_rows
+from plugins.csv.testing import DAY, running_daemon, with_csv_source
 from tests.conftest import PIN, initialise_all, make_settings
 from tests.receipt_helpers import SCRIPT_BUYER, five_band_sale, invoice, line, sign
 
@@ -185,3 +189,33 @@ def test_an_unsigned_document_is_a_clear_error(signed, tmp_path: Path, capsys) -
     assert "no document 'test:NO-SUCH'" in capsys.readouterr().err
     with pytest.raises(ReceiptError):
         find_document(context.ledger, "99999")
+
+
+def test_the_csv_source_writes_a_pdf_per_signed_document(context: Context, settings, tmp_path: Path) -> None:
+    folder = tmp_path / "dropbox"
+    with running_daemon(with_csv_source(settings, folder, receipt_pdfs=True)):
+        samples.write(folder / "inbox" / "sales.csv", samples.sales(DAY) + samples.credit_notes(DAY))
+        wait_for(lambda: (folder / "archive" / "sales.csv").exists(), what="sales.csv archived")
+    rows = {row["document_number"]: row for row in read_rows(folder / "outbox" / "sales.receipts.csv")}
+    pdfs = sorted(p.name for p in (folder / "outbox" / "sales").iterdir())
+    assert pdfs == sorted(f"{number}.pdf" for number, row in rows.items() if row["signature"])
+    assert len(pdfs) >= 2
+    for number, row in rows.items():
+        content = (folder / "outbox" / "sales" / f"{number}.pdf").read_bytes()
+        text = pdf_text(content)
+        assert f"{row['scu_id']}/{row['kra_invoice_number']}" in text
+        image = pypdf.PdfReader(io.BytesIO(content)).pages[0].images[0].image
+        assert decode_qr(image) == [row["qr_url"]]
+        assert ("CREDIT NOTE" in text) == (row["document_type"] == "credit_note")
+    ledger = context.ledger
+    doc = ledger.documents("source = ? AND number = ?", ["dropbox", "INV-1001"])[0]
+    assert receipt_data(ledger, doc).copy  # the PDF in the outbox was the original; any later print is a copy
+
+
+def test_without_the_option_the_csv_source_writes_no_pdf(context: Context, settings, tmp_path: Path) -> None:
+    folder = tmp_path / "dropbox"
+    with running_daemon(with_csv_source(settings, folder)):
+        samples.write(folder / "inbox" / "sales.csv", samples.sales(DAY))
+        wait_for(lambda: (folder / "archive" / "sales.csv").exists(), what="sales.csv archived")
+    assert (folder / "outbox" / "sales.receipts.csv").exists()
+    assert not (folder / "outbox" / "sales").exists()

@@ -60,6 +60,7 @@ class CsvConfig(BaseModel):
     require_ready_marker: bool = False  # claim a file only when <name>.ready appears
     prices_include_vat: bool = True  # for rows that leave price_includes_vat empty
     date_format: str | None = None  # strptime format of issued_at; None = ISO 8601
+    receipt_pdfs: bool = False  # also write outbox/<file>/<document>.pdf (connector/receipts) per signed document
 
 
 class CsvAdapter(SourceAdapter):
@@ -232,6 +233,11 @@ class CsvAdapter(SourceAdapter):
             file = self.state.file(file_id)
             if file.state != INGESTED or file.reingest or self.state.waiting_count(file_id):
                 return False
+            if self.config.receipt_pdfs:  # before receipts.csv, so the PDFs are there when it appears
+                from connector.receipts.outbox import ledger_for, write_receipt_pdfs
+
+                signed = ((doc[0], doc[1], doc[3]) for doc in self.state.documents_of(file_id))
+                write_receipt_pdfs(self.folder.sub("outbox") / file.stem, signed, ledger_for(self.secrets))
             results.write_receipts(self.folder, self.state, file)
             results.write_errors(self.folder, self.state, file)
             self.folder.move_to("archive", file.claimed_name)
