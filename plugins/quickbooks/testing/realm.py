@@ -157,7 +157,9 @@ class Realm:
         values: dict[str, str] = {}
         for entry in given or []:
             definition = str(entry.get("DefinitionId") or self._definition_by_name(entry.get("Name")) or "")
-            if entry.get("StringValue") not in (None, ""):
+            number = int(definition) if definition.isdigit() else 0
+            enabled = 1 <= number <= 3 and self.custom_field_names[number - 1] is not None
+            if entry.get("StringValue") not in (None, "") and enabled:
                 value = str(entry["StringValue"])
                 if len(value) > self.custom_field_max_length:
                     raise faults.too_long(f"CustomField[{definition}].StringValue", self.custom_field_max_length)

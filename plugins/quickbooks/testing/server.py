@@ -2,7 +2,7 @@
 
 Request order for /v3/company/<realm>/...: unknown realm or Bearer problem → 401 (JSON 3200 for a missing,
 unknown or expired token; XML AuthenticationFault 100 for a token of another realm) → counted in
-`realm.requests` → latency → limiter (429) → injected fault → `requestid` replay → the API.
+`realm.requests` → limiter (429) → latency → injected fault → `requestid` replay → the API.
 A repeated `requestid` on a POST replays the first answer byte for byte without applying the write again; only
 answers the API itself produced are remembered (a 429 or injected fault never is, so a retry goes through).
 """
@@ -51,7 +51,7 @@ class FakeQuickBooks:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False  # keep-alive clients must not hold up stop()
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-qbo", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="fake-qbo", daemon=True)
         self._thread.start()
         return self
 
@@ -226,11 +226,11 @@ class FakeQuickBooks:
         now = self.clock.now()
         if problem is not None:
             return faults.unauthorized_json(now)
-        delay = self.latency + realm.latency
-        if delay > 0:
-            time.sleep(delay)
-        throttled = realm.admit()
+        throttled = realm.admit()  # counts as in flight during the latency too
         try:
+            delay = self.latency + realm.latency
+            if delay > 0:
+                time.sleep(delay)
             if throttled is not None:
                 return faults.INJECTABLE[throttled](now)
             injected = realm.take_injected(api.route_of(parts, params))
