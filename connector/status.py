@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from connector.clock import now_utc
@@ -58,9 +58,32 @@ def _queue_depth(context: Context) -> int | None:
 
 
 def _problems(ledger: Ledger) -> list[str]:
+    """What needs attention now: each problem once; one that has since gone (signed, fixed) drops out."""
     lines = []
     for doc in ledger.documents("state = ?", [NEEDS_FIX], order_by="updated_at DESC", limit=MAX_PROBLEMS):
         lines.append(f"[id {doc.id}] {doc.label} needs fixing: {doc.reason}")
-    for row in ledger.db.execute("SELECT at, kind, message FROM alerts ORDER BY id DESC LIMIT ?", [MAX_PROBLEMS]):
-        lines.append(f"{row[0][:19]} {row[1]}: {row[2]}")
+    seen: set[str] = set()
+    for at, kind, message in _current_alerts(ledger):
+        if message not in seen:
+            seen.add(message)
+            lines.append(f"{at[:19]} {kind}: {message}")
     return lines
+
+
+def _current_alerts(ledger: Ledger) -> list[tuple[str, str, str]]:
+    """Alerts still true: a document's while it is unsigned (and not already listed as needs-fix), a device's
+    until KRA next accepted something from it, any other for a day."""
+    db = ledger.db
+    day_ago = (now_utc() - timedelta(days=1)).isoformat()
+    rows = db.execute(
+        f"""SELECT a.at, a.kind, a.message FROM alerts a LEFT JOIN documents d ON d.id = a.document_id
+        WHERE (a.document_id IS NOT NULL AND d.state NOT IN ({", ".join("?" for _ in SIGNED)}, ?, 'discarded'))
+           OR (a.document_id IS NOT NULL AND a.kind = 'write-back-failed' AND d.state = 'accepted')
+           OR (a.document_id IS NULL AND a.device_key IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM exchanges x WHERE x.device_key = a.device_key AND x.outcome = 'accepted'
+                AND x.at > a.at))
+           OR (a.document_id IS NULL AND a.device_key IS NULL AND a.at > ?)
+        ORDER BY a.id DESC LIMIT ?""",
+        [*SIGNED, NEEDS_FIX, day_ago, MAX_PROBLEMS * 5],
+    ).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows][:MAX_PROBLEMS]

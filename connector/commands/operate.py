@@ -8,6 +8,7 @@ from pathlib import Path
 
 from connector import jsonio, logs, startup
 from connector.commands.common import add_device_option, settings_from
+from connector.config import DEFAULT_FILE
 from connector.context import Context
 from connector.errors import ConfigurationError, ConnectorError
 from connector.ledger import NEEDS_FIX, STATES, Ledger, leases
@@ -66,6 +67,15 @@ def _ledger(args: argparse.Namespace) -> tuple[Context, Ledger]:
 def status_command(args: argparse.Namespace) -> int:
     from connector.status import collect
 
+    settings = settings_from(args)
+    if not settings.database_path.exists():
+        looked = (
+            f"configuration {settings.config_path}"
+            if settings.config_path
+            else (f"no configuration file ($ETIMS_CONFIG unset, no ./{DEFAULT_FILE})")
+        )
+        print(f"Nothing recorded yet: {looked}; no ledger at {settings.database_path}.")
+        return 1
     context, ledger = _ledger(args)
     report = collect(context, ledger)
     if args.json:
