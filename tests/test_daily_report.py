@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,10 +21,12 @@ import pytest
 
 from connector import cli, jsonio
 from connector.clock import EAT, now_eat
+from connector.config import MonitorSettings
 from connector.kra.simulator import SimulatorConfig, start_simulator
 from connector.ledger import Ledger
 from connector.ledger.schema import SIGNED
 from connector.reports import build_report, parse_day, render_csv, render_html, render_pdf
+from connector.reports.send import send_due
 from tests.conftest import PIN, initialise_all, make_settings
 from tests.receipt_helpers import five_band_sale, invoice, line, sign
 
@@ -231,3 +235,40 @@ def test_a_gap_across_midnight_is_reported_on_the_later_day(ledger_day) -> None:
     assert (before.devices[0].first_number, before.devices[0].last_number, before.devices[0].gaps) == (1, 1, [])
     assert today.devices[0].first_number == 3
     assert [(gap.number, gap.held_by) for gap in today.devices[0].gaps] == [(2, None)]
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[dict] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(jsonio.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_the_morning_send_posts_yesterdays_report_once(ledger_day) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Hook.received = []
+    try:
+        monitor = MonitorSettings(webhook_url=f"http://127.0.0.1:{server.server_address[1]}/hook")
+        devices = [(d.name, d.key) for d in ledger_day.settings.devices]
+        next_morning = datetime.combine(ledger_day.day + timedelta(days=1), datetime.min.time(), tzinfo=EAT)
+        ledger = ledger_day.ledger
+        assert send_due(ledger, monitor, devices, hour=7, now=next_morning + timedelta(hours=6)) is None  # too early
+        sent = send_due(ledger, monitor, devices, hour=7, now=next_morning + timedelta(hours=7, minutes=5))
+        assert sent is not None and sent.day == ledger_day.day
+        assert send_due(ledger, monitor, devices, hour=7, now=next_morning + timedelta(hours=9)) is None  # once
+    finally:
+        server.shutdown()
+    [body] = _Hook.received
+    assert body["date"] == ledger_day.day.isoformat()
+    first = body["devices"][0]
+    requests = signed_requests(ledger, ledger_day.settings.devices[0].key, ledger_day.day)
+    net_b = sum((r["taxblAmtB"] * (1 if r["rcptTyCd"] == "S" else -1) for r in requests), Decimal(0))
+    assert Decimal(first["bands"]["B"]["taxable"]) == net_b
+    assert first["invoices"] == sum(1 for r in requests if r["rcptTyCd"] == "S") and first["unsigned"] == 2
