@@ -357,6 +357,7 @@ def test_report_block_prints_only_when_signed_with_the_barcode_route() -> None:
     printed = {span.get("t-field") for span in block.iter("span")}
     for name in ("kra_scu_id", "kra_invoice_number", "kra_signed_at", "kra_internal_data", "kra_signature"):
         assert f"o.{name}" in printed, name
+    assert "o.reversed_entry_id.kra_invoice_number" in printed, "a credit note prints its original's CU number"
     images = list(block.iter("img"))
     assert len(images) == 1
     src = images[0].get("t-att-src")
