@@ -726,3 +726,49 @@ def test_legacy_notifications_forgeries_and_replays(qbo: FakeQuickBooks, realm, 
     assert not verified(*forged, qbo.verifier_token) and "intuit-signature" not in unsigned[0]
     two_realms = legacy_body([event, ChangeEvent(OTHER_REALM, "CreditMemo", "5", "Delete", qbo.clock.now())])
     assert [n["realmId"] for n in json.loads(two_realms)["eventNotifications"]] == [REALM, OTHER_REALM]
+
+
+# ---- several realms, several writers ----------------------------------------------------------------------------
+
+
+def test_concurrent_writers_with_one_synctoken_exactly_one_wins(qbo: FakeQuickBooks, realm, customer, item) -> None:
+    tokens = qbo.issue_tokens(REALM)
+    stored = realm.add("Invoice", make_invoice(customer, [sales_line(item, 1)]))
+    statuses: list[int] = []
+
+    def write(n: int) -> None:
+        patch = json.dumps({"Id": stored["Id"], "SyncToken": "0", "sparse": True, "PrivateNote": f"writer {n}"})
+        statuses.append(raw(qbo, tokens, "POST", "invoice", content=patch).status_code)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] + [400] * 7
+    assert realm.get("Invoice", stored["Id"])["SyncToken"] == "1" and realm.writes == 1
+
+
+def test_realms_are_separate_stores_with_their_own_counters_and_notifications(qbo: FakeQuickBooks, receiver) -> None:
+    url, received = receiver
+    other = qbo.add_realm(OTHER_REALM)
+    qbo.webhooks_to(url)
+    first = qbo.realm(REALM)
+    for store in (first, other):
+        buyer = store.add("Customer", make_customer(f"Buyer of {store.realm_id}"))
+        store.add("Invoice", make_invoice(buyer, [sales_line(store.add("Item", make_item("Thing")), 1)]))
+    qb_other = quickbooks_client(qbo, qbo.issue_tokens(OTHER_REALM))
+    assert [inv.CustomerRef.name for inv in Invoice.all(qb=qb_other)] == [f"Buyer of {OTHER_REALM}"]
+    assert other.requests[("POST", "query")] == 1 and first.requests == {}
+    assert qbo.wait_webhooks(timeout=10)
+    accounts = [json.loads(body)[0]["intuitaccountid"] for _, body in received]
+    assert sorted(accounts) == sorted([REALM] * 3 + [OTHER_REALM] * 3)
+
+
+def test_api_writes_and_bookkeeper_edits_are_told_apart(qb, realm, customer, item) -> None:
+    stored = realm.add("Invoice", make_invoice(customer, [sales_line(item, 1)]))
+    assert stored["MetaData"]["LastModifiedByRef"] == {"value": realm.ui_user_id}
+    patch = {"Id": stored["Id"], "SyncToken": "0", "sparse": True, "PrivateNote": "from the connector"}
+    answer = qb.update_object("Invoice", json.dumps(patch))["Invoice"]
+    assert answer["MetaData"]["LastModifiedByRef"] == {"value": realm.api_user_id}
+    assert realm.edit("Invoice", stored["Id"], CustomerMemo={"value": "hi"})["SyncToken"] == "2"

@@ -51,7 +51,7 @@ def handle(realm: Realm, method: str, parts: list[str], params: dict[str, str], 
         return fault.reply(now)
     if isinstance(result, Reply):
         return result
-    result["time"] = envelope_time(realm.clock.now())
+    result.setdefault("time", envelope_time(realm.clock.now()))
     return Reply(200, dumps(result))
 
 
@@ -174,7 +174,8 @@ def cdc(realm: Realm, params: dict[str, str]) -> dict:
     if now - since > timedelta(days=realm.cdc_days):
         raise faults.QboFault("4001", "Invalid query", "cdc can only be performed for changes in the last 30 days")
     names = [_canonical(name.strip()) for name in params["entities"].split(",") if name.strip()]
-    with realm.lock:
+    with realm.lock:  # `time` is read under the lock: every later change is stamped after it (a safe watermark)
+        watermark = envelope_time(realm.clock.now())
         changed = [rec for name in names for rec in realm.records.get(name, {}).values() if rec.updated >= since]
         changed.sort(key=lambda rec: rec.updated)
         changed = changed[: realm.cdc_max]
@@ -183,7 +184,7 @@ def cdc(realm: Realm, params: dict[str, str]) -> dict:
             objs = [copy.deepcopy(rec.obj) for rec in changed if rec.entity == name]
             if objs:
                 groups.append({name: objs, "startPosition": 1, "maxResults": len(objs)})
-    return {"CDCResponse": [{"QueryResponse": groups or [{}]}]}
+    return {"CDCResponse": [{"QueryResponse": groups or [{}]}], "time": watermark}
 
 
 def batch(realm: Realm, body: dict) -> dict:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from . import faults
 from .builders import kenya_tax_entities
 from .clock import FakeClock
+from .custom_fields import custom_fields_as_saved, preferences
 from .entities import TRANSACTIONS, prepare, voided
 from .tax import Rate
 from .webhooks import ChangeEvent
@@ -144,71 +145,18 @@ class Realm:
             for rec in self.records[entity].values()
         )
 
-    # ---- custom fields -------------------------------------------------------------------------------------
+    # ---- custom fields and preferences (custom_fields.py) ----------------------------------------------------
     def set_custom_fields(self, names: Iterable[str | None]) -> None:
         """Names of sales-form custom fields 1..3 (None = disabled)."""
-        names = [*names, None, None, None]
         with self.lock:
-            self.custom_field_names = names[:3]
+            self.custom_field_names = [*names, None, None, None][:3]
 
     def custom_fields_for(self, given: list[dict]) -> list[dict]:
-        """A transaction's CustomField list as QBO returns it: one entry per enabled definition, the value kept
-        when sent; values for disabled or unknown definitions silently dropped."""
-        values: dict[str, str] = {}
-        for entry in given or []:
-            definition = str(entry.get("DefinitionId") or self._definition_by_name(entry.get("Name")) or "")
-            number = int(definition) if definition.isdigit() else 0
-            enabled = 1 <= number <= 3 and self.custom_field_names[number - 1] is not None
-            if entry.get("StringValue") not in (None, "") and enabled:
-                value = str(entry["StringValue"])
-                if len(value) > self.custom_field_max_length:
-                    raise faults.too_long(f"CustomField[{definition}].StringValue", self.custom_field_max_length)
-                values[definition] = value
-        result = []
-        for number, name in enumerate(self.custom_field_names, start=1):
-            if name is None:
-                continue
-            entry = {"DefinitionId": str(number), "Name": name, "Type": "StringType"}
-            if str(number) in values:
-                entry["StringValue"] = values[str(number)]
-            result.append(entry)
-        return result
-
-    def _definition_by_name(self, name: str | None) -> str | None:
-        for number, known in enumerate(self.custom_field_names, start=1):
-            if name is not None and known == name:
-                return str(number)
-        return None
+        return custom_fields_as_saved(self.custom_field_names, self.custom_field_max_length, given)
 
     def preferences(self) -> dict:
         with self.lock:
-            uses = [
-                {"BooleanValue": name is not None, "Type": "BooleanType", "Name": f"SalesFormsPrefs.UseSalesCustom{n}"}
-                for n, name in reversed(list(enumerate(self.custom_field_names, start=1)))
-            ]
-            names = [
-                {"StringValue": name, "Type": "StringType", "Name": f"SalesFormsPrefs.SalesCustomName{n}"}
-                for n, name in enumerate(self.custom_field_names, start=1)
-                if name is not None
-            ]
-            return {
-                "SalesFormsPrefs": {
-                    "CustomTxnNumbers": False,
-                    "AllowDiscount": True,
-                    "DefaultDiscountAccount": "86",
-                    "AllowDeposit": True,
-                    "CustomField": [{"CustomField": uses}, {"CustomField": names}],
-                },
-                "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": self.tax_model == "us"},
-                "CurrencyPrefs": {
-                    "HomeCurrency": {"value": self.home_currency},
-                    "MultiCurrencyEnabled": bool(self.exchange_rates),
-                },
-                "domain": "QBO",
-                "sparse": False,
-                "Id": "1",
-                "SyncToken": "0",
-            }
+            return preferences(self.custom_field_names, self.tax_model, self.home_currency, bool(self.exchange_rates))
 
     # ---- writing -------------------------------------------------------------------------------------------
     def _stamp(self, record: Record, by: str) -> None:
