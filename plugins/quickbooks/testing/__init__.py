@@ -33,9 +33,12 @@ Server (``plugins.quickbooks.testing.server``)::
         qbo.oauth.current_refresh_token(client_id, realm_id)   # what the provider considers current
         qbo.token_requests                            # list of (grant_type, ok: bool) seen by the token endpoint
         qbo.latency = 0.0                             # seconds added before every API answer (all realms)
-        qbo.webhooks_to(url, fmt="cloudevents"|"legacy", verifier_token=None)   # auto-send, signed, on every
-                                                      # create/update/void/delete — the API's (your adapter's own
-                                                      # write-backs included) and the test's
+        qbo.webhooks_to(url, fmt="cloudevents"|"legacy", verifier_token=None) -> AutoWebhooks
+                                                      # auto-send, signed, one POST per create/update/void/delete
+                                                      # of an Invoice/CreditMemo/Customer/Item — the API's (your
+                                                      # adapter's own write-backs included) and the test's; a
+                                                      # non-2xx or refused POST is retried after .retry_delays
+                                                      # (default 0.2, 0.5, 1 s) then dropped (CDC must catch up)
         qbo.stop_webhooks(); qbo.webhook_deliveries   # list of WebhookDelivery(status, body, signature, error)
         qbo.wait_webhooks(timeout=5.0)                # block until queued auto-webhooks are delivered
 
@@ -49,6 +52,7 @@ Server (``plugins.quickbooks.testing.server``)::
         realm.all(entity_name) -> list[dict]          # live (not deleted) entities
         realm.edit(entity_name, id, **fields) -> dict # a bookkeeper's edit: sets fields, SyncToken+1, webhook "Update"
         realm.void(entity_name, id) / realm.delete(entity_name, id)   # as a user would; webhook Void / Delete
+                                                      # (void: amounts 0, PrivateNote "Voided"; delete: tombstone)
         realm.set_custom_fields(["CU Invoice No", "KRA Signature", None])  # names of sales custom fields 1..3;
                                                       # None = disabled (QBO silently drops values sent for it)
         realm.custom_field_max_length = 31            # longer StringValue -> 2050 fault (limit is unconfirmed)
@@ -56,7 +60,9 @@ Server (``plugins.quickbooks.testing.server``)::
         realm.api_user_id / realm.ui_user_id          # MetaData.LastModifiedByRef of API writes / of test edits
         realm.unique_doc_numbers = False              # True: a duplicate DocNumber → 6210 fault
         realm.exchange_rates = {"USD": Decimal(...)}  # default ExchangeRate for foreign-currency documents
-        realm.cdc_max = 1000; realm.cdc_days = 30     # CDC object cap and look-back limit
+        realm.cdc_max = 1000; realm.cdc_days = 30     # CDC object cap and look-back limit; a CDC `time` is a safe
+                                                      # watermark (read under the store lock)
+        realm.us_tax_rates = {"2": Rate("3", 8)}      # tax_model="us": TxnTaxCodeRef Id -> combined rate
         realm.requests                                # Counter[(method, route)] e.g. ("GET", "invoice/{id}"),
                                                       # ("POST", "query"), ("GET", "cdc"), ("POST", "invoice")
         realm.request_log                             # list of RequestRecord(method, route, query, body, status)
