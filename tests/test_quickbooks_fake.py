@@ -772,3 +772,26 @@ def test_api_writes_and_bookkeeper_edits_are_told_apart(qb, realm, customer, ite
     answer = qb.update_object("Invoice", json.dumps(patch))["Invoice"]
     assert answer["MetaData"]["LastModifiedByRef"] == {"value": realm.api_user_id}
     assert realm.edit("Invoice", stored["Id"], CustomerMemo={"value": "hi"})["SyncToken"] == "2"
+
+
+def test_a_us_model_realm_taxes_through_the_txn_tax_code(qbo: FakeQuickBooks) -> None:
+    us = qbo.add_realm(OTHER_REALM, tax_model="us", home_currency="USD")
+    us.us_tax_rates = {"2": Rate("3", Decimal(8))}
+    buyer = us.add("Customer", make_customer("Sonnenschein Family Store", currency="USD"))
+    rock = us.add("Item", make_item("Rock Fountain", unit_price="275", tax_code=None))
+    body = make_invoice(buyer, [sales_line(rock, 1, tax_code="TAX"), sales_line(rock, 1, "60.25", tax_code="NON")],
+                        us_tax=("2", "3", 8), home_currency="USD")  # fmt: skip
+    qb = quickbooks_client(qbo, qbo.issue_tokens(OTHER_REALM))
+    created = qb.create_object("Invoice", json.dumps(body, default=str))["Invoice"]
+    assert created["TxnTaxDetail"]["TxnTaxCodeRef"] == {"value": "2"} and "GlobalTaxCalculation" not in created
+    assert created["TxnTaxDetail"]["TotalTax"] == Decimal("22") and created["TotalAmt"] == Decimal("357.25")
+
+
+def test_bundles_parse_in_the_library(qb, realm, customer, item) -> None:
+    kit = realm.add("Item", make_item("Kit", type="Group", tax_code=None))
+    stored = realm.add("Invoice", make_invoice(customer, [group_line(kit, [sales_line(item, 2)])]))
+    invoice = Invoice.get(stored["Id"], qb=qb)
+    bundle = invoice.Line[0]
+    assert bundle.DetailType == "GroupLineDetail" and bundle.Amount == Decimal("2000.00")
+    inner = bundle.GroupLineDetail.Line[0]  # python-quickbooks leaves a bundle's lines as plain dicts
+    assert inner["SalesItemLineDetail"]["Qty"] == 2 and invoice.TotalAmt == Decimal("2320.00")
