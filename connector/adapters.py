@@ -13,13 +13,14 @@ Built-in and third-party adapters register the same way, through the entry-point
 Optional capabilities a plugin declares by also subclassing them (the core asks `isinstance`):
 `Listens` — the ERP pushes changes to a route on the connector's HTTP listener (`connector/service/`).
 Optional hooks: `preflight()` (problems that stop `run`), `advice()` (what `doctor` recommends),
-`report_problem()`, `health()`, `close()`. `self.secrets` is the source's encrypted secret store.
+`report_problem()`, `health()`, `close()`. `self.secrets` is the source's encrypted secret store;
+`self.ledger()` (when the core runs the adapter) gives the ledger, to read what KRA signed (receipt PDFs).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -58,6 +59,7 @@ class SourceAdapter(ABC):
         self.mapping = mapping
         self.source_name = source_name or self.name
         self.secrets = secrets
+        self.ledger: Callable[[], Any] | None = None  # read-only view of the core's ledger, set by the core
 
     @classmethod
     def from_options(

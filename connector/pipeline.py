@@ -276,5 +276,6 @@ def build_sources(context: Context) -> dict[str, Source]:
         mapping = load_mapping(cfg.mapping or cfg.adapter)
         secrets = SourceSecrets.for_context(context, cfg.name)
         adapter = cls.from_options(cfg.options, mapping, cfg.name, secrets)
+        adapter.ledger = lambda: context.ledger
         sources[cfg.name] = Source(cfg.name, adapter, mapping, context.settings.device(cfg.device))
     return sources

@@ -22,13 +22,10 @@ log = logging.getLogger("connector.receipts")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def ledger_for(secrets: Any) -> Ledger | None:
-    """The ledger behind a source's secret store: the one handle on the core's database an adapter holds.
-
-    Uses the store's connection opener (`SourceSecrets._db`); None for an in-memory store (unit tests).
-    """
-    opener = getattr(secrets, "_db", None)
-    return Ledger(opener()) if callable(opener) else None
+def ledger_for(adapter: Any) -> Ledger | None:
+    """The ledger the core gave the adapter (`SourceAdapter.ledger`); None when it runs on its own."""
+    view = getattr(adapter, "ledger", None)
+    return view() if callable(view) else None
 
 
 def file_name(number: str) -> str:

@@ -237,7 +237,7 @@ class CsvAdapter(SourceAdapter):
                 from connector.receipts.outbox import ledger_for, write_receipt_pdfs
 
                 signed = ((doc[0], doc[1], doc[3]) for doc in self.state.documents_of(file_id))
-                write_receipt_pdfs(self.folder.sub("outbox") / file.stem, signed, ledger_for(self.secrets))
+                write_receipt_pdfs(self.folder.sub("outbox") / file.stem, signed, ledger_for(self))
             results.write_receipts(self.folder, self.state, file)
             results.write_errors(self.folder, self.state, file)
             self.folder.move_to("archive", file.claimed_name)
