@@ -110,6 +110,7 @@ class MonitorSettings(Section):
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_from: str = "etims-connector@localhost"
+    daily_report_hour: int | None = Field(default=None, ge=0, le=23)  # EAT hour to send yesterday's report
 
 
 class HttpSettings(Section):

@@ -148,9 +148,22 @@ class Daemon:
                 self.sweep()
                 if time.monotonic() - last_monitor > self.settings.monitor.interval_seconds:
                     monitor.check(Ledger(self.context.db), self.settings.monitor, self.context.http)
+                    self.send_daily_report()
                     last_monitor = time.monotonic()
             except Exception:
                 log.exception("sweep failed")
+
+    def send_daily_report(self) -> None:
+        """Yesterday's compliance report, once a day from `monitor.daily_report_hour` (when set)."""
+        hour = self.settings.monitor.daily_report_hour
+        if hour is None:
+            return
+        from connector.reports.send import send_due
+
+        devices = [(d.name, d.key) for d in self.settings.devices]
+        report = send_due(Ledger(self.context.db), self.settings.monitor, devices, hour, self.context.http)
+        if report is not None:
+            log.info("daily report for %s sent", report.day)
 
     def sweep(self) -> None:
         """Wake every device with work (after a restart, or a lost wake-up) and stale write-backs."""

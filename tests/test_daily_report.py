@@ -272,3 +272,25 @@ def test_the_morning_send_posts_yesterdays_report_once(ledger_day) -> None:
     net_b = sum((r["taxblAmtB"] * (1 if r["rcptTyCd"] == "S" else -1) for r in requests), Decimal(0))
     assert Decimal(first["bands"]["B"]["taxable"]) == net_b
     assert first["invoices"] == sum(1 for r in requests if r["rcptTyCd"] == "S") and first["unsigned"] == 2
+
+
+def test_the_daemon_sends_it_when_an_hour_is_configured(ledger_day) -> None:
+    from connector.daemon import Daemon
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Hook.received = []
+    settings = ledger_day.settings.model_copy(deep=True)
+    settings.monitor.webhook_url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    daemon = Daemon(settings, sources={}, workers=1)
+    try:
+        daemon.send_daily_report()  # no hour configured: nothing
+        assert _Hook.received == []
+        settings.monitor.daily_report_hour = 0
+        daemon.send_daily_report()
+        daemon.send_daily_report()  # once a day
+    finally:
+        daemon.context.close()
+        server.shutdown()
+    [body] = _Hook.received
+    assert len(body["devices"]) == 2
