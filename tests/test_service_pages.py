@@ -99,6 +99,10 @@ def test_pages_show_states_problems_search_and_one_document(running) -> None:
     assert doc.receipt["signature"] in page and 'id="qr"' in page and "data:image/svg+xml" in page
     assert "saveTrnsSalesOsdc" in page  # the KRA exchange is listed
     assert httpx.get(f"{base}/documents/999999").status_code == 404
+    printable = httpx.get(f"{base}/documents/{doc.id}/receipt")
+    assert printable.status_code == 200 and "COPY" in printable.text and doc.receipt["scu_id"] in printable.text
+    unsigned = ledger.documents("number = 'PAGE-BAD'")[0]
+    assert httpx.get(f"{base}/documents/{unsigned.id}/receipt").status_code == 404
 
 
 def test_beyond_loopback_a_token_is_required(tmp_path: Path) -> None:

@@ -80,6 +80,9 @@ class App:
             return Response(200, pages.overview(self.context), HTML)
         if path == "/documents":
             return Response(200, pages.search(self.context, query.get("q", ""), query.get("state", "")), HTML)
+        if path.startswith("/documents/") and path.endswith("/receipt"):
+            page = pages.receipt(self.context, path.removeprefix("/documents/").removesuffix("/receipt"))
+            return Response(200, page, HTML) if page is not None else Response(404, "no signed document")
         if path.startswith("/documents/"):
             page = pages.document(self.context, path.removeprefix("/documents/"))
             return Response(200, page, HTML) if page is not None else Response(404, "no such document")

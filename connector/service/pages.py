@@ -76,6 +76,22 @@ def document(context: Any, ident: str) -> str | None:
     )  # fmt: skip
 
 
+def receipt(context: Any, ident: str) -> str | None:
+    """The printable receipt (the same as `etims-connector receipt DOC --html`), marked COPY."""
+    from connector.receipts import ReceiptError, receipt_data, render_html
+
+    if not ident.isdigit():
+        return None
+    ledger: Ledger = context.ledger
+    found = ledger.documents("id = ?", [int(ident)])
+    if not found:
+        return None
+    try:
+        return render_html(receipt_data(ledger, found[0], copy=True))
+    except ReceiptError:
+        return None
+
+
 def _pretty(text: str | None) -> str | None:
     if not text:
         return None
