@@ -30,7 +30,7 @@ from plugins.quickbooks.amounts import HUNDRED, discount_as_percent, largest_rem
 from plugins.quickbooks.config import QuickBooksConfig
 
 PIN = re.compile(r"^[A-Z]\d{9}[A-Z]$")
-NOTES_PIN = re.compile(r"KRA\s*PIN\s*[:=#-]?\s*([A-Za-z]\d{9}[A-Za-z])", re.IGNORECASE)
+NOTES_PIN = re.compile(r"KRA\s*PIN\s*[:=#-]?\s*([A-Za-z0-9]+)", re.IGNORECASE)
 US_CODES = {"TAX", "NON"}
 SKIPPED_LINES = {"SubTotalLineDetail", "DescriptionOnly", "DescriptionLineDetail"}
 
