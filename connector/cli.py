@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "demo",
     "receipt",
     "report",
+    "odoo",
 )
 
 
