@@ -31,7 +31,7 @@ REALM = "9130350000000001"
 BUYER_PIN = "P051234567X"
 
 
-def test_options(qbo: FakeQuickBooks, **options: Any) -> dict[str, Any]:
+def fake_options(qbo: FakeQuickBooks, **options: Any) -> dict[str, Any]:
     """Options pointing at the fake, with short waits so throttling tests stay fast."""
     return {"environment": qbo.discovery_url, "api_url": qbo.api_url_v3, "throttle_wait_seconds": 0.05,
             "timeout_seconds": 10, **options}  # fmt: skip
@@ -53,7 +53,7 @@ def connected_adapter(
     realm = qbo.realms.get(realm_id) or qbo.add_realm(realm_id)
     secrets = secrets or SourceSecrets.in_memory(source)
     connect_secrets(qbo, realm_id, secrets)
-    adapter = QuickBooksAdapter.from_options(test_options(qbo, **options), load_mapping("quickbooks"), source, secrets)
+    adapter = QuickBooksAdapter.from_options(fake_options(qbo, **options), load_mapping("quickbooks"), source, secrets)
     assert isinstance(adapter, QuickBooksAdapter)
     return realm, adapter
 
