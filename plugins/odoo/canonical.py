@@ -138,8 +138,13 @@ def _issued_at(move: dict[str, Any], where: str) -> datetime:
 
 def _exchange_rate(move: dict[str, Any], lines: list[dict[str, Any]], where: str) -> Decimal:
     """KES per 1 unit of the document currency."""
-    if (move.get("currency") or "KES") == (move.get("company_currency") or "KES"):
+    currency, company_currency = move.get("currency") or "KES", move.get("company_currency") or "KES"
+    if currency == "KES":
         return Decimal(1)
+    if company_currency != "KES":
+        message = (f"KRA needs amounts in KES: this invoice is in {currency} and the company's currency is "
+                   f"{company_currency}, so there is no rate to KES; invoice in KES")  # fmt: skip
+        raise DocumentError(message, document=where, field="currency_id", value=currency)
     rate = dec(move.get("invoice_currency_rate") or 0)  # 18: document units per company unit
     if rate <= 0:
         rates = [dec(r["currency_rate"]) for r in lines if r["display_type"] == "product" and dec(r["currency_rate"])]
