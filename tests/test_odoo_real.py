@@ -65,8 +65,8 @@ def setup(accountant: Accountant) -> dict[str, Any]:
                                                "company_id": company})  # fmt: skip
     partner = accountant("res.partner", "create", {"name": f"KRA Test Customer {run}", "vat": "P051234567A"})
     product_type = {"detailed_type": "consu"} if accountant.version == 17 else {"type": "consu"}
-    product = accountant("product.product", "create", {"name": f"KRA test widget {run}", "default_code": f"KT-{run}",
-                                                       "list_price": 500, "taxes_id": [(6, 0, [tax])]} | product_type)  # fmt: skip
+    values = {"name": f"KRA test widget {run}", "default_code": f"KT-{run}", "list_price": 500}
+    product = accountant("product.product", "create", values | {"taxes_id": [(6, 0, [tax])]} | product_type)
     return {"run": run, "company": company, "kes": kes, "tax": tax, "partner": partner, "product": product}
 
 
@@ -77,9 +77,9 @@ def posted(accountant: Accountant, setup: dict[str, Any]) -> dict[str, int]:
              (0, 0, {"display_type": "line_section", "name": "Services"}),
              (0, 0, {"product_id": setup["product"], "quantity": 2, "price_unit": 2500,
                      "tax_ids": [(6, 0, [setup["tax"]])]})]  # fmt: skip
-    invoice = accountant("account.move", "create", {"move_type": "out_invoice", "partner_id": setup["partner"],
-                                                    "currency_id": setup["kes"], "invoice_date": date.today().isoformat(),
-                                                    "invoice_line_ids": lines})  # fmt: skip
+    values = {"move_type": "out_invoice", "partner_id": setup["partner"], "currency_id": setup["kes"]}
+    values |= {"invoice_date": date.today().isoformat(), "invoice_line_ids": lines}
+    invoice = accountant("account.move", "create", values)
     accountant("account.move", "action_post", [invoice])
     journal = accountant.one("account.move", invoice, ["journal_id"])["journal_id"][0]
     wizard = accountant("account.move.reversal", "create",
