@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "receipt",
     "report",
     "odoo",
+    "quickbooks",
 )
 
 
