@@ -18,27 +18,28 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from connector import jsonio
-from connector.money import to_decimal
+from connector.model_bounds import (
+    ExchangeRate,
+    Percent,
+    Price,
+    Quantity,
+    Total,
+    UnitsPerPackage,
+    check_issued_at,
+    text,
+)
 
-_DECIMAL_SCHEMA = {
-    "type": "string",
-    "pattern": r"^-?\d+(\.\d+)?$",
-    "description": 'A decimal number written as text (e.g. "1160.00"); JSON floats are refused.',
-}
+MAX_LINES = 999  # KRA's itemSeq is NUMBER(3)
+MAX_TAXES_PER_LINE = 10
 
-
-def _exact_decimal(value: object) -> Decimal:
-    try:
-        return to_decimal(value, what="number")
-    except TypeError as error:  # pydantic reports ValueErrors as validation errors
-        raise ValueError(str(error)) from None
-
-
-ExactDecimal = Annotated[Decimal, BeforeValidator(_exact_decimal), WithJsonSchema(_DECIMAL_SCHEMA)]
-Text = Annotated[str, Field(min_length=1)]
+Code = text(100, required=True)  # ERP codes and numbers
+Name = text(500, required=True)
+Short = text(100)
+FreeText = text(4000, free=True)  # descriptions, addresses, remarks (cut to KRA's lengths when sent)
+IssuedAt = Annotated[AwareDatetime, AfterValidator(check_issued_at)]
 TaxKind = Literal["vat", "excise", "withholding", "other"]
 DocumentKind = Literal["invoice", "credit_note"]
 
@@ -50,21 +51,21 @@ class CanonicalModel(BaseModel):
 class Party(CanonicalModel):
     """The buyer. `pin` is the KRA PIN (letter + 9 digits + letter) when the buyer has one."""
 
-    name: Text
-    pin: str | None = None
-    mobile: str | None = None
-    address: str | None = None
-    email: str | None = None
+    name: Name
+    pin: text(20) | None = None
+    mobile: text(50) | None = None
+    address: FreeText | None = None
+    email: text(254) | None = None
 
 
 class ItemRef(CanonicalModel):
     """The product or service sold. `category` is looked up in the mapping's [categories]."""
 
-    code: Text
-    name: Text
-    barcode: str | None = None
-    category: str | None = None
-    origin_country: str | None = None  # ISO 3166 alpha-2; overrides the category's default
+    code: Code
+    name: Name
+    barcode: Short | None = None
+    category: Short | None = None
+    origin_country: text(10) | None = None  # ISO 3166 alpha-2; overrides the category's default
 
 
 class Tax(CanonicalModel):
@@ -73,49 +74,59 @@ class Tax(CanonicalModel):
     `price_included` None means "as the line says" (`Line.price_includes_vat`).
     """
 
-    code: Text
-    rate: ExactDecimal | None = None  # percent, as the ERP knows it
+    code: Code
+    rate: Percent | None = None  # percent, as the ERP knows it
     kind: TaxKind = "vat"
     price_included: bool | None = None
 
 
 class Line(CanonicalModel):
-    line_id: str | None = None
+    line_id: Short | None = None
     item: ItemRef
-    description: str
-    quantity: ExactDecimal
-    unit: Text  # the ERP's unit of measure, looked up in the mapping's [units]
-    unit_price: ExactDecimal
+    description: FreeText
+    quantity: Quantity
+    unit: Code  # the ERP's unit of measure, looked up in the mapping's [units]
+    unit_price: Price
     price_includes_vat: bool
-    discount_percent: ExactDecimal = Decimal("0")
-    taxes: list[Tax] = Field(default_factory=list)
+    discount_percent: Percent = Decimal("0")
+    taxes: list[Tax] = Field(default_factory=list, max_length=MAX_TAXES_PER_LINE)
+    units_per_package: UnitsPerPackage = Decimal("1")  # KRA's pkg = quantity / units_per_package
+
+
+class ErpTotals(CanonicalModel):
+    """What the ERP itself computed for the document, in its currency (cross-checked before sending)."""
+
+    untaxed: Total
+    tax: Total
+    total: Total
 
 
 class DocumentRef(CanonicalModel):
     """Points at another canonical document (a credit note's original invoice)."""
 
-    source: Text
-    external_id: Text
-    number: Text
+    source: Code
+    external_id: Code
+    number: Code
 
 
 class Invoice(CanonicalModel):
     """An invoice or credit note as the ERP issued it."""
 
-    source: Text  # "csv", "odoo", "quickbooks", …
-    external_id: Text  # the ERP's own id
-    number: Text  # the ERP's document number
+    source: Code  # "csv", "odoo", "quickbooks", …
+    external_id: Code  # the ERP's own id
+    number: Code  # the ERP's document number
     kind: DocumentKind = "invoice"
-    issued_at: AwareDatetime
-    currency: str = "KES"
-    exchange_rate: ExactDecimal = Decimal("1")  # KES per 1 unit of `currency`
-    branch: str | None = None  # seller branch / device name; None = the default device
+    issued_at: IssuedAt  # 2000-01-01 .. a year from now (connector/model_bounds.py)
+    currency: text(10) = "KES"
+    exchange_rate: ExchangeRate = Decimal("1")  # KES per 1 unit of `currency`
+    branch: Short | None = None  # seller branch / device name; None = the default device
     buyer: Party | None = None
-    lines: list[Line] = Field(min_length=1)
-    payment_method: str | None = None  # ERP value, looked up in the mapping
+    lines: list[Line] = Field(min_length=1, max_length=MAX_LINES)
+    payment_method: Short | None = None  # ERP value, looked up in the mapping
     original: DocumentRef | None = None  # credit notes: the invoice being credited
-    refund_reason: str | None = None  # ERP value, looked up in the mapping
-    remark: str | None = None
+    refund_reason: Short | None = None  # ERP value, looked up in the mapping
+    remark: FreeText | None = None
+    erp_totals: ErpTotals | None = None  # what the ERP computed; the KRA request is checked against it
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -127,14 +138,21 @@ class Invoice(CanonicalModel):
         return self.kind == "credit_note"
 
     def content_hash(self) -> str:
-        """sha256 of the canonical JSON: equal values give equal hashes (1.0 == 1.00, any timezone)."""
-        canonical = json.dumps(
-            _canonical_value(self.model_dump(mode="python")),
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        """sha256 of the canonical JSON: equal values give equal hashes (1.0 == 1.00, any timezone).
+
+        Never raises: a value that cannot be made canonical (only possible for an invoice built
+        without validation) is hashed as it is written.
+        """
+        try:
+            canonical = json.dumps(
+                _canonical_value(self.model_dump(mode="python")),
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ).encode("utf-8")
+        except (ArithmeticError, ValueError, TypeError):
+            canonical = repr(self).encode("utf-8", "backslashreplace")
+        return hashlib.sha256(canonical).hexdigest()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Invoice:
