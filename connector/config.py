@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from connector.errors import ConfigurationError
 
@@ -50,6 +50,10 @@ class KraSettings(Section):
     timeout_seconds: float = Field(default=120, gt=0)
     init_timeout_seconds: float = Field(default=30, gt=0)
     connect_retries: int = Field(default=3, ge=0, le=10)
+    # One KRA call in total (connect + send + every read); None: timeout_seconds + 30, below queue.lease_seconds.
+    call_deadline_seconds: float | None = Field(default=None, gt=0)
+    max_answer_bytes: int = Field(default=1 << 20, ge=4096)  # a larger answer is unknown → read back
+    max_list_answer_bytes: int = Field(default=64 << 20, ge=4096)  # select…List look-ups (code lists are big)
     tax_rates: dict[str, Decimal] = Field(default_factory=dict)  # overrides of the code list
     operator_id: str = Field(default="etims-connector", min_length=1, max_length=20)
     operator_name: str = Field(default="eTIMS Connector", min_length=1, max_length=60)
@@ -64,6 +68,9 @@ class KraSettings(Section):
                 f"kra.base_url is required: no known {self.environment} URL for profile {self.profile!r}"
             )
         return base
+
+    def deadline_seconds(self) -> float:
+        return self.call_deadline_seconds or self.timeout_seconds + 30
 
     def oauth_token_url(self) -> str:
         url = self.token_url or TOKEN_URLS.get(self.environment)
@@ -138,6 +145,17 @@ class Settings(Section):
         if level.upper() not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level.upper()
+
+    @model_validator(mode="after")
+    def _deadline_below_lease(self) -> Settings:
+        """A KRA call must end before the device lease can expire, or a second worker could send meanwhile."""
+        kra, lease = self.kra, self.queue.lease_seconds
+        if kra.call_deadline_seconds is None:
+            kra.call_deadline_seconds = min(kra.timeout_seconds + 30, lease * 0.8)
+        elif kra.call_deadline_seconds >= lease:
+            raise ValueError(f"kra.call_deadline_seconds ({kra.call_deadline_seconds:g}) must be below "
+                             f"queue.lease_seconds ({lease:g})")  # fmt: skip
+        return self
 
     @field_validator("devices")
     @classmethod

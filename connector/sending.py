@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from connector.clock import now_eat, parse_kra_datetime
 from connector.config import DeviceSettings
 from connector.errors import DocumentError, MappingError
+from connector.kra import results
 from connector.kra.client import KraClient, KraResult
 from connector.kra.results import Outcome
 from connector.ledger import ACCEPTED, NEEDS_FIX, QUEUED, RETRY_WAIT, SENDING, UNKNOWN, Document
@@ -77,6 +78,10 @@ class DeviceSender:
                 self.step(head)
             except Waiting as pause:
                 return pause.seconds
+            except Exception as exc:  # one bad document never stops its device (a bug, or input nothing bounded)
+                wait = self.poisoned(head, exc)
+                if wait is not None:
+                    return wait
             if len(self.signed) >= WRITE_BACK_BATCH:
                 self.flush()
             if not renew():
@@ -94,6 +99,28 @@ class DeviceSender:
             self.resolve(doc)
         else:
             self.send_new(doc)
+
+    def poisoned(self, head: Document, exc: Exception) -> float | None:
+        """An unexpected failure while sending one document is that document's failure. Before its request
+        can have left it becomes needs-fix (its number given back); once it may be at KRA it stays unknown and
+        is read back later, with an alert. Returns a wait for the device, or None to go on."""
+        log.exception("sending %s failed unexpectedly", head.label)
+        doc = self.ledger.get(head.id)
+        problem = f"{type(exc).__name__}: {exc}"[:500]
+        if doc.state in (SENDING, UNKNOWN):  # the request may have reached KRA: never release its number
+            message = f"{doc.label}: unexpected error after invcNo {doc.invoice_number} was sent ({problem})"
+            self.ledger.alert("internal-error", message, self.key, doc.id)
+            try:
+                self._wait(doc, message, state=UNKNOWN)
+            except Waiting as pause:
+                return pause.seconds
+        reason = str(DocumentError(f"could not be prepared for KRA ({problem})", document=doc.label))
+        if doc.invoice_number is not None:
+            self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "unexpected error", reason=reason)
+        else:
+            self.ledger.transition(doc.id, NEEDS_FIX, reason, reason=reason)
+        self.pipeline.enqueue_write_back(doc.id)
+        return None
 
     # ------------------------------------------------------------ a waiting document
 
@@ -210,6 +237,11 @@ class DeviceSender:
         elif outcome is Outcome.REJECTED:
             self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "KRA rejected it", reason=_kra_reason(result))
             self.pipeline.enqueue_write_back(doc.id)
+        elif outcome is Outcome.NEEDS_CONFIGURATION and self._may_be_signed(doc, result):
+            message = (f"KRA answered {_kra_reason(result)!r} to a resend of invcNo {doc.invoice_number}, which an "
+                       "earlier attempt may have recorded: reading it back, never giving the number away")  # fmt: skip
+            self.ledger.alert("conflict", message, self.key, doc.id)
+            self._wait(doc, message, state=UNKNOWN)
         elif outcome is Outcome.NEEDS_CONFIGURATION:
             self.ledger.alert("configuration", result.describe(), self.key, doc.id)
             delay = self.pipeline.settings.queue.backoff_max_seconds
@@ -220,8 +252,17 @@ class DeviceSender:
             raise Waiting(delay)
         elif outcome is Outcome.RETRY_LATER:
             self._wait(doc, result.describe(), state=RETRY_WAIT)
-        else:  # unknown (timeout after sending, 994, unreadable): read back before anything else
+        elif doc.attempts <= 1:  # unknown (timeout, gateway error, 994, no receipt): read back at once
             self.ledger.transition(doc.id, UNKNOWN, result.describe(), reason=result.describe())
+        else:  # unknown again after a read-back said "not there": back off before the next read-back
+            self._wait(doc, result.describe(), state=UNKNOWN)
+
+    def _may_be_signed(self, doc: Document, result: KraResult) -> bool:
+        """A sequence refusal ("expected N+1") of a number an earlier attempt may have got recorded."""
+        expected = results.expected_number(result.message)
+        if doc.invoice_number is None or (expected is not None and expected <= doc.invoice_number):
+            return False  # KRA has not reached this number: nobody signed it
+        return self.ledger.sent_unknown(doc.id, doc.invoice_number)
 
     def resolve(self, doc: Document) -> None:
         """The request may have reached KRA: look the number up before doing anything else."""
@@ -229,6 +270,9 @@ class DeviceSender:
         result = self.client.select_invoice(doc.invoice_number)
         self.ledger.store_exchange(doc.id, self.key, result)
         sales = result.data.sales if result.outcome is Outcome.ACCEPTED and result.data else []
+        if sales and sales[0].invoice_number not in (None, doc.invoice_number):
+            message = f"read-back of invcNo {doc.invoice_number} answered invcNo {sales[0].invoice_number}"
+            self._wait(doc, message, state=UNKNOWN)
         if sales:
             stored = sales[0]
             ours = (doc.request or {}).get("trdInvcNo")
@@ -246,14 +290,16 @@ class DeviceSender:
             self._wait(doc, f"read-back of invcNo {doc.invoice_number}: {result.describe()}", state=UNKNOWN)
 
     def _accept(self, doc: Document, data: Any, via: str = "answer") -> None:
+        """`data` passed results.receipt_problem in the client: counters, signature, internal data and time."""
         row = self.pipeline.context.devices.row(self.device) or {}
-        signed_at = parse_kra_datetime(data.signed_at) if data and data.signed_at else now_eat()
+        signed_at = parse_kra_datetime(data.signed_at or (data.model_extra or {})["vsdcRcptPbctDate"])
+        signature = data.signature.strip()
         receipt = Receipt(
-            invoice_number=doc.invoice_number, receipt_number=data.receipt_number or 0,
-            total_receipt_number=data.total_receipt_number or 0, internal_data=data.internal_data or "",
-            signature=data.signature or "", signed_at=signed_at, scu_id=row.get("scu_id") or "",
+            invoice_number=doc.invoice_number, receipt_number=data.receipt_number or data.vscu_receipt_number,
+            total_receipt_number=data.total_receipt_number, internal_data=data.internal_data.strip(),
+            signature=signature, signed_at=signed_at, scu_id=row.get("scu_id") or "",
             mrc_number=row.get("mrc_number"),
-            qr_url=receipt_qr_url(self.device.pin.upper(), self.device.branch, data.signature or "",
+            qr_url=receipt_qr_url(self.device.pin.upper(), self.device.branch, signature,
                                   production=self.pipeline.settings.kra.environment == "production"),
         )  # fmt: skip
         self.ledger.transition(

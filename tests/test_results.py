@@ -32,8 +32,8 @@ EXPECTED = {
     "992": Outcome.RETRY_LATER,
     "993": Outcome.RETRY_LATER,
     "994": Outcome.UNKNOWN,  # "overlapped data": never resend blindly
-    "995": Outcome.REJECTED,
-    "999": Outcome.RETRY_LATER,
+    "995": Outcome.RETRY_LATER,  # a KRA-side condition naming no field: not the document, nothing recorded
+    "999": Outcome.UNKNOWN,  # KRA does not know what happened: it may have recorded the sale
 }
 
 
@@ -60,7 +60,7 @@ def test_unlisted_codes_are_rejections_that_say_so() -> None:
         (404, Outcome.NEEDS_CONFIGURATION),
         (429, Outcome.RETRY_LATER),
         (500, Outcome.UNKNOWN),
-        (503, Outcome.RETRY_LATER),
+        (503, Outcome.UNKNOWN),
         (504, Outcome.UNKNOWN),
     ],
 )

@@ -11,7 +11,10 @@ a KRA answer; callers branch on `result.outcome`, or call `result.raise_for_outc
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +47,91 @@ def redact(value: Any) -> Any:
     if isinstance(value, list):
         return [redact(v) for v in value]
     return value
+
+
+# Look-ups answering whole lists (code lists, item classes): they get the larger answer cap.
+LIST_LOOKUPS = {
+    "select_codes", "select_item_classes", "select_notices", "select_branches", "select_items",
+    "select_imports", "select_purchases", "select_stock_moves",
+}  # fmt: skip
+# Answers that carry a receipt KRA signed: a `000` counts only with a usable one (results.receipt_problem).
+RECEIPT_ENDPOINTS = {"save_sale", "select_invoice"}
+
+
+class _DeadlineAfterSend(Exception):
+    """The call deadline passed while the answer was being read."""
+
+
+class _TooLarge(Exception):
+    def __init__(self, status: int, head: bytes) -> None:
+        self.status, self.head = status, head
+
+
+def _past(deadline: float) -> Any:
+    """A tenacity stop condition: no further connect attempt once the call deadline has passed."""
+    return lambda state: time.monotonic() >= deadline
+
+
+def _read_capped(response: httpx.Response, deadline: float, cap: int) -> bytes:
+    """The body, at most `cap` bytes, finished before `deadline`: a watchdog shuts the socket down at the
+    deadline, so a server trickling one byte at a time cannot hold the device."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _TooLarge(response.status_code, b"")
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    fired = threading.Event()
+
+    def cut() -> None:
+        fired.set()
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), cut)
+    watchdog.daemon = True
+    watchdog.start()
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > cap:
+                raise _TooLarge(response.status_code, b"".join(chunks)[:cap])
+            if time.monotonic() > deadline:
+                raise _DeadlineAfterSend()
+    except httpx.TransportError:
+        if fired.is_set() or time.monotonic() > deadline:
+            raise _DeadlineAfterSend() from None
+        raise
+    finally:
+        watchdog.cancel()
+    return b"".join(chunks)
+
+
+def _int_or(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _require_receipt(endpoint: Endpoint, answer: _Answer) -> None:
+    """A `000` sale, or a read-back that found the sale, is accepted only with a usable receipt."""
+    if endpoint.name not in RECEIPT_ENDPOINTS:
+        return
+    if endpoint.name == "save_sale":
+        problem = results.receipt_problem(answer.data)
+    else:
+        sales = answer.data.sales
+        if not sales:
+            problem = "the answer lists no sale (KRA answers 001 for a number it does not have)"
+        else:
+            problem = results.receipt_problem(sales[0].receipt)
+    if problem is not None:
+        answer.meaning = results.NO_RECEIPT
+        answer.message = f"{results.NO_RECEIPT.explanation}: {problem}"
+        answer.data = None
 
 
 class KraCallFailed(KraError):
@@ -152,14 +240,23 @@ class KraClient:
         url = f"{self.base}/{endpoint.path(self.profile)}"
         content = jsonio.dumps(payload).encode("utf-8")
         limit = self.settings.init_timeout_seconds if endpoint.name == "initialize" else self.settings.timeout_seconds
-        timeout = httpx.Timeout(limit, connect=min(limit, 10.0))
+        total = self.settings.deadline_seconds()
+        deadline = time.monotonic() + total
+        cap = self.settings.max_list_answer_bytes if endpoint.name in LIST_LOOKUPS else self.settings.max_answer_bytes
         for attempt in range(2):  # a second pass only after a refused (401) GavaConnect token
             if self.token is not None:
                 headers["Authorization"] = self.token.header()
             try:
-                response = self._post(url, content, headers, timeout)
+                status, body = self._post(url, content, headers, limit, deadline, cap)
             except NEVER_SENT as exc:
                 return _Answer(results.NOT_SENT, None, f"{results.NOT_SENT.explanation}: {exc}"), None
+            except _DeadlineAfterSend:
+                message = f"{results.DEADLINE_AFTER_SEND.explanation} of {total:g}s"
+                return _Answer(results.DEADLINE_AFTER_SEND, None, message), None
+            except _TooLarge as big:
+                message = f"the answer is larger than {cap} bytes (HTTP {big.status}); kept {len(big.head)} of them"
+                note = {"truncated": True, "limit_bytes": cap, "excerpt": big.head[:2000].decode("utf-8", "replace")}
+                return _Answer(results.ANSWER_TOO_LARGE, None, message, response=note), big.status
             except httpx.TimeoutException:
                 return _Answer(results.TIMEOUT_AFTER_SEND, None, f"no answer within {limit:g}s"), None
             except LOST_AFTER_SEND as exc:
@@ -167,37 +264,53 @@ class KraClient:
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 meaning = Meaning(Outcome.NEEDS_CONFIGURATION, "bad KRA URL")
                 return _Answer(meaning, None, f"bad KRA URL {url}: {exc}"), None
-            if response.status_code == 401 and self.token is not None and attempt == 0:
+            if status == 401 and self.token is not None and attempt == 0:
                 self.token.invalidate()
                 continue
-            return self._read(endpoint, response), response.status_code
+            return self._read(endpoint, status, body), status
         raise AssertionError("unreachable")
 
-    def _post(self, url: str, content: bytes, headers: dict[str, str], timeout: httpx.Timeout) -> httpx.Response:
+    def _post(
+        self, url: str, content: bytes, headers: dict[str, str], limit: float, deadline: float, cap: int
+    ) -> tuple[int, bytes]:
+        """(status, body); connect errors are retried (the request never left) while the deadline allows."""
         retrying = Retrying(
             retry=retry_if_exception_type(NEVER_SENT),
-            stop=stop_after_attempt(self.settings.connect_retries + 1),
+            stop=stop_after_attempt(self.settings.connect_retries + 1) | _past(deadline),
             wait=wait_exponential(multiplier=0.2, max=2),
             reraise=True,
         )
         for attempt in retrying:
             with attempt:
-                return self.http.post(url, content=content, headers=headers, timeout=timeout)
+                return self._post_once(url, content, headers, limit, deadline, cap)
         raise AssertionError("unreachable")
+
+    def _post_once(
+        self, url: str, content: bytes, headers: dict[str, str], limit: float, deadline: float, cap: int
+    ) -> tuple[int, bytes]:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise httpx.ConnectTimeout("the call deadline passed before the request could be sent")
+        timeout = httpx.Timeout(min(limit, remaining), connect=min(limit, 10.0, remaining))
+        request = self.http.build_request("POST", url, content=content, headers=headers, timeout=timeout)
+        response = self.http.send(request, stream=True)
+        try:
+            return response.status_code, _read_capped(response, deadline, cap)
+        finally:
+            response.close()
 
     # ------------------------------------------------------------ reading answers
 
-    def _read(self, endpoint: Endpoint, response: httpx.Response) -> _Answer:
-        status = response.status_code
+    def _read(self, endpoint: Endpoint, status: int, content: bytes) -> _Answer:
         try:
-            body = jsonio.loads(response.content) if response.content else None
+            body = results.normalise_keys(jsonio.loads(content)) if content else None
         except ValueError:
-            return self._read_text(response)
+            return self._read_text(status, content)
         if isinstance(body, dict) and "responseHeader" in body:
             header = body.get("responseHeader") or {}
             body = body.get("responseBody")
             if body is None:
-                code = int(header.get("responseCode") or status)
+                code = _int_or(header.get("responseCode"), status)
                 text = header.get("debugMessage") or header.get("customerMessage") or "no details"
                 meaning = results.classify_http(code) if code != 200 else results.UNREADABLE_ANSWER
                 return _Answer(meaning, str(code), str(text), response=header)
@@ -209,8 +322,12 @@ class KraClient:
         code = results.normalise_code(envelope.result_code)
         message = envelope.result_message or meaning.explanation
         answer = _Answer(meaning, code, message, response=body)
-        if meaning.outcome is Outcome.ACCEPTED and endpoint.data_model is not None:
+        if meaning.outcome is Outcome.ACCEPTED and endpoint.name in RECEIPT_ENDPOINTS and envelope.data is None:
+            answer.meaning, answer.message = results.NO_RECEIPT, f"{results.NO_RECEIPT.explanation}: no receipt data"
+        elif meaning.outcome is Outcome.ACCEPTED and endpoint.data_model is not None:
             answer.data = self._parse_data(endpoint, envelope.data, answer)
+            if answer.data is not None:
+                _require_receipt(endpoint, answer)
         return answer
 
     @staticmethod
@@ -224,9 +341,8 @@ class KraClient:
             return None
 
     @staticmethod
-    def _read_text(response: httpx.Response) -> _Answer:
-        status = response.status_code
-        text = response.text.strip()
+    def _read_text(status: int, content: bytes) -> _Answer:
+        text = content.decode("utf-8", "replace").strip()
         kind = "an HTML page" if text.lower().startswith(("<!doctype", "<html")) else "text"
         excerpt = " ".join(text.split())[:300]
         if status == 200:

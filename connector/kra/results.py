@@ -2,6 +2,8 @@
 
 Every answer (a `resultCd`, an HTTP status, or a transport failure) is classified once into an
 `Outcome`. Sources: spec §5 (result codes) and §7.3 (timeouts are unknown, not failures).
+Distrust first: anything that happened after the request may have reached KRA and is not a definite
+refusal is UNKNOWN (verified by read-back), and a `000` counts only with a usable receipt (`receipt_problem`).
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from connector.clock import parse_kra_datetime
 
 
 class Outcome(StrEnum):
@@ -52,8 +57,13 @@ _CODES: dict[str, Meaning] = {
     "992": Meaning(Outcome.RETRY_LATER, "error during modification on KRA's side"),
     "993": Meaning(Outcome.RETRY_LATER, "error during deletion on KRA's side"),
     "994": Meaning(Outcome.UNKNOWN, "overlapped (duplicate) data: probably accepted before, verify"),
-    "995": Meaning(Outcome.REJECTED, "no downloaded file"),
-    "999": Meaning(Outcome.RETRY_LATER, "unknown error on KRA's side"),
+    # 995 "There is no downloaded file": the spec's code table files it under "server" errors beside 990-993
+    # and gives no handling; no peer treats it specially. It names no field, so needs-fix would ask an accountant
+    # to fix what the document does not contain; it is a definite refusal (KRA answered, nothing recorded), so the
+    # same number and request are sent again after a backoff, like 991-993 (the monitor flags it after 24 h).
+    "995": Meaning(Outcome.RETRY_LATER, "no downloaded file (a KRA-side condition, not the document)"),
+    # 999 "unknown error": KRA itself does not know what happened, so the sale may have been recorded.
+    "999": Meaning(Outcome.UNKNOWN, "unknown error on KRA's side: the request may have been recorded, verify"),
 }
 
 _SUCCESS_ALIASES = {"0", "00", "0000"}  # GavaConnect and some VSCU builds (spec §5)
@@ -63,6 +73,9 @@ TIMEOUT_AFTER_SEND = Meaning(Outcome.UNKNOWN, "no answer after the request was s
 CONNECTION_LOST_AFTER_SEND = Meaning(Outcome.UNKNOWN, "the connection broke after the request was sent")
 NOT_SENT = Meaning(Outcome.RETRY_LATER, "KRA could not be reached; the request never left")
 UNREADABLE_ANSWER = Meaning(Outcome.UNKNOWN, "unreadable answer; the request may have been recorded")
+DEADLINE_AFTER_SEND = Meaning(Outcome.UNKNOWN, "no complete answer within the call deadline")
+ANSWER_TOO_LARGE = Meaning(Outcome.UNKNOWN, "the answer is larger than allowed; the request may have been recorded")
+NO_RECEIPT = Meaning(Outcome.UNKNOWN, "accepted without a usable receipt; the request may have been recorded")
 
 _HTTP: dict[int, Meaning] = {
     401: Meaning(Outcome.NEEDS_CONFIGURATION, "not authorised: check the GavaConnect credentials"),
@@ -71,8 +84,9 @@ _HTTP: dict[int, Meaning] = {
     405: Meaning(Outcome.NEEDS_CONFIGURATION, "method not allowed: check the KRA base URL and profile"),
     400: Meaning(Outcome.REJECTED, "the request was refused as invalid"),
     429: Meaning(Outcome.RETRY_LATER, "too many requests"),
-    502: Meaning(Outcome.RETRY_LATER, "bad gateway"),
-    503: Meaning(Outcome.RETRY_LATER, "service unavailable"),
+    # A gateway error comes after the request left: KRA behind the gateway may have committed it.
+    502: Meaning(Outcome.UNKNOWN, "bad gateway: the request may have been recorded"),
+    503: Meaning(Outcome.UNKNOWN, "service unavailable: the request may have been recorded"),
     504: Meaning(Outcome.UNKNOWN, "gateway timeout: the request may have been recorded"),
 }
 
@@ -111,11 +125,74 @@ def classify_http(status: int) -> Meaning:
 _OUT_OF_STEP = re.compile(r"invc\s*no.*(sequence|expected)|itemcd sequence", re.IGNORECASE)
 
 
+_EXPECTED = re.compile(r"expected(?: value)?\s*:\s*(\d+)", re.IGNORECASE)
+
+
+def expected_number(message: str) -> int | None:
+    """The number KRA says it expects next, from a sequence refusal; None when it does not say."""
+    found = _EXPECTED.search(message or "")
+    return int(found.group(1)) if found else None
+
+
 def refine(meaning: Meaning, message: str) -> Meaning:
     """A rejection that is really a device sequence problem needs configuration, not a fix per document."""
     if meaning.outcome is Outcome.REJECTED and _OUT_OF_STEP.search(message or ""):
         return Meaning(Outcome.NEEDS_CONFIGURATION, "the device's sequence is out of step with KRA's")
     return meaning
+
+
+def normalise_keys(value: Any) -> Any:
+    """Keys with stray whitespace (" resultCd ", "data ") stripped, at every depth; two keys that become one
+    with different values make the answer unreadable (ValueError)."""
+    if isinstance(value, list):
+        return [normalise_keys(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    clean: dict[Any, Any] = {}
+    for key, item in value.items():
+        name = key.strip() if isinstance(key, str) else key
+        item = normalise_keys(item)
+        if name in clean and clean[name] != item:
+            raise ValueError(f"the answer has two different values for {name!r}")
+        clean[name] = item
+    return clean
+
+
+# A receipt KRA signed (spec §3.3.6.1 and §6): `rcptSign` 16 and `intrlData` 26 characters of the base-32 alphabet.
+# Letters and all digits are accepted (a peer's recorded sandbox answer signs "123456789ODOOGR3"); anything else
+# (empty, lower case, spaces, wrong length) cannot be printed or verified through the QR link.
+_SIGNATURE = re.compile(r"^[A-Z0-9]{16}$")
+_INTERNAL_DATA = re.compile(r"^[A-Z0-9]{26}$")
+_KRA_TIME = re.compile(r"^(\d{14}|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?)$")
+
+
+def receipt_problem(receipt: Any) -> str | None:
+    """Why a `000` sale answer (or a read-back's receipt block) is not proof of a signed receipt; None if it is."""
+    if receipt is None:
+        return "no receipt data"
+    extra = getattr(receipt, "model_extra", None) or {}
+    number = receipt.receipt_number if receipt.receipt_number is not None else receipt.vscu_receipt_number
+    if not isinstance(number, int) or number < 1:
+        return f"no usable receipt number (curRcptNo {number!r})"
+    total = receipt.total_receipt_number
+    if not isinstance(total, int) or total < 1:
+        return f"no usable total receipt number (totRcptNo {total!r})"
+    if not _SIGNATURE.match(receipt.signature or ""):
+        return f"malformed signature (rcptSign {receipt.signature!r}: 16 letters or digits expected)"
+    if not _INTERNAL_DATA.match(receipt.internal_data or ""):
+        return f"malformed internal data (intrlData {receipt.internal_data!r}: 26 letters or digits expected)"
+    signed_at = receipt.signed_at or extra.get("vsdcRcptPbctDate")  # a VSCU names the time so (spec §7.5)
+    if not isinstance(signed_at, str) or not _KRA_TIME.match(signed_at.strip()) or not _valid_time(signed_at):
+        return f"malformed signing time (sdcDateTime {signed_at!r})"
+    return None
+
+
+def _valid_time(text: str) -> bool:
+    try:
+        parse_kra_datetime(text)
+    except ValueError:
+        return False
+    return True
 
 
 def all_codes() -> dict[str, Meaning]:

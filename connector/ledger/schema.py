@@ -69,6 +69,8 @@ def ensure(db: sqlite_utils.Database) -> None:
             UNIQUE (source, external_id, kind)
         );
         CREATE INDEX IF NOT EXISTS documents_device_state ON documents (device_key, state, id);
+        CREATE INDEX IF NOT EXISTS documents_numbered_waiting ON documents (device_key, id)
+            WHERE invoice_number IS NOT NULL AND state IN ('queued', 'retry-wait');
         CREATE UNIQUE INDEX IF NOT EXISTS documents_device_number
             ON documents (device_key, invoice_number) WHERE invoice_number IS NOT NULL;
         CREATE TABLE IF NOT EXISTS events (

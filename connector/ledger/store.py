@@ -273,6 +273,11 @@ class Ledger:
         in_flight = self.documents(f"device_key = ? AND state IN ({_marks(IN_FLIGHT)})", [device_key, *IN_FLIGHT])
         if in_flight:
             return in_flight[0]
+        numbered = self.documents(  # holds the device's last number (retry-later): it goes before older ones
+            "device_key = ? AND invoice_number IS NOT NULL AND state IN ('queued', 'retry-wait')", [device_key], limit=1
+        )
+        if numbered:
+            return numbered[0]
         waiting = self.documents(f"device_key = ? AND state IN ({_marks(WAITING)})", [device_key, *WAITING], limit=1)
         return waiting[0] if waiting else None
 
@@ -284,13 +289,41 @@ class Ledger:
     # ------------------------------------------------------------ exchanges with KRA
 
     def store_exchange(self, document_id: int | None, device_key: str | None, result: Any) -> None:
+        """One row per KRA call. Bodies are bounded (EXCHANGE_BODY_LIMIT, then cut with a note), and a call
+        that repeats the document's previous one exactly (a KRA answering the same way again and again) keeps
+        only a pointer to that exchange instead of both bodies again."""
         metrics.observe_kra_call(result.endpoint, str(result.outcome), result.elapsed_seconds)
+        request, response = _bounded(jsonio.dumps(result.request)), _bounded(jsonio.dumps(result.response))
+        if document_id is not None:
+            previous = self.db.conn.execute(
+                "SELECT id, outcome, code, message, request, response FROM exchanges"
+                " WHERE document_id = ? AND endpoint = ? ORDER BY id DESC LIMIT 1",
+                [document_id, result.endpoint],
+            ).fetchone()
+            if previous is not None and (str(result.outcome), result.code, result.message) == tuple(previous[1:4]):
+                first_id, first_request, first_response = previous[0], previous[4], previous[5]
+                pointer = _pointer(first_request)
+                if pointer is not None:
+                    first_id, first_request, first_response = self.db.conn.execute(
+                        "SELECT id, request, response FROM exchanges WHERE id = ?", [pointer]
+                    ).fetchone()
+                if first_request == request and _without_time(first_response) == _without_time(response):
+                    request = response = jsonio.dumps({"same_as_exchange": first_id})
         self.db.conn.execute(
             "INSERT INTO exchanges (document_id, device_key, at, endpoint, outcome, code, message, http_status,"
             " elapsed_seconds, request, response) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [document_id, device_key, _now(), result.endpoint, str(result.outcome), result.code, result.message,
-             result.http_status, result.elapsed_seconds, jsonio.dumps(result.request), jsonio.dumps(result.response)],
+             result.http_status, result.elapsed_seconds, request, response],
         )  # fmt: skip
+
+    def sent_unknown(self, document_id: int, invoice_number: int) -> bool:
+        """Whether a sale with this invcNo was sent for the document and its outcome stayed unknown."""
+        row = self.db.execute(
+            "SELECT 1 FROM exchanges WHERE document_id = ? AND endpoint = 'saveTrnsSalesOsdc' AND outcome = 'unknown'"
+            " AND json_extract(request, '$.invcNo') = ? LIMIT 1",
+            [document_id, invoice_number],
+        ).fetchone()
+        return row is not None
 
     # ------------------------------------------------------------ source cursors
 
@@ -316,6 +349,37 @@ class Ledger:
             "message": message,
         }
         self.db["alerts"].insert(row)
+
+
+EXCHANGE_BODY_LIMIT = 64 * 1024  # characters of one stored request or response (a code list is megabytes)
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= EXCHANGE_BODY_LIMIT:
+        return text
+    note = {"truncated": True, "characters": len(text), "excerpt": text[: EXCHANGE_BODY_LIMIT - 200]}
+    return jsonio.dumps(note)
+
+
+def _pointer(text: str | None) -> int | None:
+    if text and text.startswith('{"same_as_exchange"'):
+        return int(json.loads(text)["same_as_exchange"])
+    return None
+
+
+def _without_time(text: str | None) -> str | None:
+    """A stored response without KRA's answer time (`resultDt` differs on every answer)."""
+    if not text or '"resultDt"' not in text:
+        return text
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(body, dict):
+        body.pop("resultDt", None)
+        if isinstance(body.get("responseBody"), dict):
+            body["responseBody"].pop("resultDt", None)
+    return json.dumps(body, sort_keys=True)
 
 
 def _marks(values: tuple[str, ...]) -> str:

@@ -14,6 +14,19 @@ from connector.kra.simulator.codes import DEFAULT_TAX_RATES, TAX_TYPES
 
 PROFILES = ("legacy", "gavaconnect")
 HTTP_FAULTS = ("500", "502", "503", "504")  # answered as a gateway error, not a KRA envelope
+# What can happen to the answer of a sale KRA has just committed (and signed):
+AFTER_COMMIT = (
+    "timeout",  # hold `commit_then_timeout_seconds`, then hang up without answering
+    "502", "503", "504",  # a gateway error page instead of the answer
+    "999",  # KRA's "unknown error" envelope
+    "drop",  # close the connection at once, no answer
+    "truncate",  # announce the whole body, send half of it, hang up
+    "trickle",  # send the body one byte every `trickle_seconds`
+    "oversize",  # a valid answer padded to `oversize_bytes`
+    "whitespace",  # every key with stray spaces (" resultCd ", "data ")
+    "no-data",  # 000 with data null
+    "no-signature", "bad-signature", "no-receipt-number", "bad-time", "bad-internal-data",  # 000, spoilt receipt
+)  # fmt: skip
 
 
 @dataclass
@@ -34,11 +47,18 @@ class SimulatorConfig:
     tax_rates: Mapping[str, Any] | None = None
     token_ttl_seconds: float = 3600.0
     duplicate_answer: str = "994"  # a resent accepted invcNo: "994" overlapped data, or "sequence" error
+    after_commit: str = ""  # one of AFTER_COMMIT: what a committed sale's answer becomes (at after_commit_rate)
+    after_commit_rate: float = 0.0
+    forgetful: bool = False  # records no sale: saves answer 000 without a receipt, read-backs 001
+    trickle_seconds: float = 0.2
+    oversize_bytes: int = 2 << 20
     log_requests: bool = False  # log each request through the `logging` module
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {PROFILES}, not {self.profile!r}")
+        if self.after_commit not in ("", *AFTER_COMMIT):
+            raise ValueError(f"after_commit must be one of {AFTER_COMMIT}, not {self.after_commit!r}")
         if self.duplicate_answer not in ("994", "sequence"):
             raise ValueError(f'duplicate_answer must be "994" or "sequence", not {self.duplicate_answer!r}')
 
@@ -67,6 +87,11 @@ class FaultSettings:
     commit_then_timeout_rate: float = 0.0
     commit_then_timeout_seconds: float = 5.0
     latency_seconds: float = 0.0
+    after_commit: str = ""
+    after_commit_rate: float = 0.0
+    forgetful: bool = False
+    trickle_seconds: float = 0.2
+    oversize_bytes: int = 2 << 20
     seed: int | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _random: random.Random = field(default_factory=random.Random, repr=False)
@@ -82,6 +107,11 @@ class FaultSettings:
             commit_then_timeout_rate=config.commit_then_timeout_rate,
             commit_then_timeout_seconds=config.commit_then_timeout_seconds,
             latency_seconds=config.latency_seconds,
+            after_commit=config.after_commit,
+            after_commit_rate=config.after_commit_rate,
+            forgetful=config.forgetful,
+            trickle_seconds=config.trickle_seconds,
+            oversize_bytes=config.oversize_bytes,
             seed=config.seed,
         )
 
@@ -93,16 +123,19 @@ class FaultSettings:
             "commit_then_timeout_rate",
             "commit_then_timeout_seconds",
             "latency_seconds",
+            *_OTHER_KNOBS,
         }
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        if changes.get("after_commit") not in (None, "", *AFTER_COMMIT):
+            raise ValueError(f"after_commit must be one of {AFTER_COMMIT}, not {changes['after_commit']!r}")
         with self._lock:
             for name, value in changes.items():
                 if value is None:
                     continue
-                value = _fault_codes(value) if name == "fault_codes" else float(value)
-                setattr(self, name, value)
+                convert = _fault_codes if name == "fault_codes" else _OTHER_KNOBS.get(name, float)
+                setattr(self, name, convert(value))
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -112,6 +145,7 @@ class FaultSettings:
                 "commit_then_timeout_rate": self.commit_then_timeout_rate,
                 "commit_then_timeout_seconds": self.commit_then_timeout_seconds,
                 "latency_seconds": self.latency_seconds,
+                **{name: getattr(self, name) for name in _OTHER_KNOBS},
             }
 
     def pick_fault(self) -> str | None:
@@ -126,6 +160,28 @@ class FaultSettings:
     def should_hold_after_commit(self) -> bool:
         with self._lock:
             return self.commit_then_timeout_rate > 0 and self._random.random() < self.commit_then_timeout_rate
+
+    def pick_after_commit(self) -> str | None:
+        """What to do to a committed sale's answer instead of sending it (one of AFTER_COMMIT), or None."""
+        with self._lock:
+            if not self.after_commit or self.after_commit_rate <= 0:
+                return None
+            return self.after_commit if self._random.random() < self.after_commit_rate else None
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+_OTHER_KNOBS: dict[str, Any] = {
+    "after_commit": str,
+    "after_commit_rate": float,
+    "forgetful": _flag,
+    "trickle_seconds": float,
+    "oversize_bytes": int,
+}
 
 
 def _fault_codes(value: Iterable[Any] | str) -> tuple[str, ...]:

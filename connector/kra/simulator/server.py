@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 LEGACY_PREFIX = "/etims-api/"
 GAVACONNECT_PREFIX = "/etims-oscu/api/v1/"
 TOKEN_PATH = "/v1/token/generate"
+READ_BACK = "selectInvoiceDetails"
 ADMIN_PREFIX = "/_admin/"
 INVALID_TOKEN = {
     "fault": {
@@ -66,6 +67,33 @@ def wrapped(answer: Answer) -> dict[str, Any]:
         "debugMessage": None,
     }
     return {"responseHeader": header, "responseBody": envelope(answer)}
+
+
+def with_spaced_keys(value: Any) -> Any:
+    """Every key with stray whitespace around it, at every depth (" resultCd ", "data ")."""
+    if isinstance(value, dict):
+        return {f" {key} " if index % 2 else f"{key} ": with_spaced_keys(item)
+                for index, (key, item) in enumerate(value.items())}  # fmt: skip
+    if isinstance(value, list):
+        return [with_spaced_keys(item) for item in value]
+    return value
+
+
+SPOILT_RECEIPTS: dict[str, tuple[str, Any]] = {
+    "no-signature": ("rcptSign", ""),
+    "bad-signature": ("rcptSign", "not-a-signature"),
+    "no-receipt-number": ("curRcptNo", None),
+    "bad-time": ("sdcDateTime", "20261345256199"),
+    "bad-internal-data": ("intrlData", "short"),
+}
+
+
+def spoilt_receipt(fault: str, data: Any) -> Any:
+    """The answer data of a committed sale with one receipt field broken (what is stored stays right)."""
+    if fault == "no-data" or not isinstance(data, dict):
+        return None
+    name, value = SPOILT_RECEIPTS[fault]
+    return {**data, name: value}
 
 
 class RequestHandler(BaseHTTPRequestHandler):
@@ -129,27 +157,73 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._kra_call(function, raw, gavaconnect=True)
 
     def _kra_call(self, function: str, raw: bytes, gavaconnect: bool) -> None:
+        faults = self.sim.faults
         if function != routes.INITIALIZE:
-            fault = self.sim.faults.pick_fault()
+            fault = faults.pick_fault()
             if fault is not None:
                 self._send_fault(fault, gavaconnect)
                 return
+            if faults.snapshot()["forgetful"] and function in (routes.SAVE_SALE, READ_BACK):
+                self._send_answer(Answer("000" if function == routes.SAVE_SALE else "001"), gavaconnect)
+                return  # answers as if it worked, records nothing
         answer = answer_call(self.sim.store, self.sim.config, function, raw, self.headers, gavaconnect)
-        if answer.sale_committed and self.sim.faults.should_hold_after_commit():
+        if answer.sale_committed and faults.should_hold_after_commit():
             self._hold_and_hang_up()
             return
-        self._send_answer(answer, gavaconnect)
+        after = faults.pick_after_commit() if answer.sale_committed else None
+        if after is None:
+            self._send_answer(answer, gavaconnect)
+        else:
+            self._after_commit(after, answer, gavaconnect)
 
     # answers
-    def _send_answer(self, answer: Answer, gavaconnect: bool) -> None:
-        if not gavaconnect:
-            self._send_json(200, envelope(answer))
-        elif answer.is_validation:
+    def _send_answer(self, answer: Answer, gavaconnect: bool, pad_keys: bool = False) -> None:
+        if gavaconnect and answer.is_validation:
             self._send_text(400, answer.text)
-        else:
-            self._send_json(200, wrapped(answer))
+            return
+        body = wrapped(answer) if gavaconnect else envelope(answer)
+        self._send_json(200, with_spaced_keys(body) if pad_keys else body)
 
-    def _send_fault(self, fault: str, gavaconnect: bool) -> None:
+    def _after_commit(self, fault: str, answer: Answer, gavaconnect: bool) -> None:
+        """The sale is recorded and signed; its answer goes wrong in the way `fault` says (config.AFTER_COMMIT)."""
+        if fault == "timeout":
+            self._hold_and_hang_up()
+        elif fault in HTTP_FAULTS:
+            self._send_text(int(fault), f"Simulated gateway error {fault} (the sale was recorded)")
+        elif fault == "999":
+            self._send_answer(Answer("999"), gavaconnect)
+        elif fault == "drop":
+            self.close_connection = True
+        elif fault in ("truncate", "trickle", "oversize"):
+            self._send_body_fault(fault, answer, gavaconnect)
+        elif fault == "whitespace":
+            self._send_answer(answer, gavaconnect, pad_keys=True)
+        else:
+            self._send_answer(Answer(answer.code, spoilt_receipt(fault, answer.data)), gavaconnect)
+
+    def _send_body_fault(self, fault: str, answer: Answer, gavaconnect: bool) -> None:
+        body = wrapped(answer) if gavaconnect else envelope(answer)
+        settings = self.sim.faults.snapshot()
+        if fault == "oversize":
+            body["padding"] = "x" * int(settings["oversize_bytes"])
+        data = jsonio.dumps(body).encode("utf-8")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if fault == "truncate":
+            self.wfile.write(data[: len(data) // 2])
+        elif fault == "trickle":
+            for index in range(len(data)):
+                self.wfile.write(data[index : index + 1])
+                self.wfile.flush()
+                if self.sim.stopping.wait(float(settings["trickle_seconds"])):
+                    break
+        else:
+            self.wfile.write(data)
+        self.close_connection = True
+
+    def _send_fault(self, fault: str, gavaconnect: bool) -> None:  # before anything is recorded
         if fault in HTTP_FAULTS:
             self._send_text(int(fault), f"Simulated gateway error {fault}")
         else:
@@ -197,7 +271,7 @@ class RequestHandler(BaseHTTPRequestHandler):
                 changes = jsonio.loads(raw) if raw.strip() else {}
                 if not isinstance(changes, dict):
                     raise ValueError("body must be a JSON object")
-                self.sim.set_faults(**changes)
+                self.sim.faults.update(changes)
             except (ValueError, TypeError) as problem:
                 self._send_json(400, {"error": str(problem)})
                 return
