@@ -102,6 +102,7 @@ class CsvColumns(_Table):
     discount_percent: str = "discount_percent"
     tax_code: str = "tax_code"
     item_category: str = "item_category"
+    units_per_package: str = "units_per_package"  # optional: units in one package (KRA pkg = quantity / this)
     remark: str = "remark"
 
 

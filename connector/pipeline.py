@@ -16,11 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from connector import jsonio, reference
 from connector.adapters import Listens, SourceAdapter, SourceDocument, adapter_class
 from connector.config import DeviceSettings, Settings
 from connector.context import Context
-from connector.errors import ConnectorError, DocumentError
+from connector.errors import ConfigurationError, ConnectorError, DocumentError, MappingError, SecretKeyError
 from connector.ledger import (
     ACCEPTED,
     NEEDS_FIX,
@@ -32,6 +34,7 @@ from connector.ledger import (
 )
 from connector.ledger.schema import SIGNED
 from connector.mapping import load_mapping
+from connector.model_bounds import validation_error
 from connector.models import Invoice, Receipt
 from connector.sending import DeviceSender
 from connector.source_secrets import SourceSecrets
@@ -39,6 +42,7 @@ from connector.source_secrets import SourceSecrets
 log = logging.getLogger("connector.pipeline")
 
 PACKAGED_MAPPINGS = ("csv", "odoo", "quickbooks")
+INFRASTRUCTURE = (ConfigurationError, SecretKeyError, OSError)  # not a document's fault: stop and retry
 
 
 @dataclass
@@ -116,15 +120,21 @@ class Pipeline:
         return report
 
     def record(self, source: Source, document: SourceDocument, report: IngestReport) -> int:
+        """Record one source document. Whatever goes wrong turning it into a canonical invoice is
+        that document's problem (needs-fix naming document, field and value), never the source's."""
         assert source.adapter is not None
         problem, canonical, content_hash, device = None, None, None, source.device
         try:
             invoice = source.adapter.to_canonical(document)
             device = self.device_for(invoice, source.device)
             canonical, content_hash = invoice.model_dump_json(), invoice.content_hash()
-        except DocumentError as exc:
-            problem = exc.describe()
+        except INFRASTRUCTURE:
+            raise  # the source or the configuration is broken, not this document: polled again later
+        except Exception as exc:  # the one boundary: any other failure is this document's
+            problem = document_problem(exc, document.number or document.external_id).describe()
+            canonical = None
             content_hash = f"problem:{hash_of(document.content)}"
+            log.warning("%s: document %s cannot be read: %s", source.name, document.external_id, problem)
         recorded = self.ledger.record(
             source=source.name,
             external_id=document.external_id,
@@ -139,15 +149,20 @@ class Pipeline:
         return self._after_record(recorded, device, problem, report, source)
 
     def record_invoice(self, invoice: Invoice, source: Source, ref: dict[str, Any]) -> int:
-        """Record a canonical invoice directly (`submit FILE`)."""
-        device = self.device_for(invoice, source.device)
+        """Record a canonical invoice directly (`submit FILE`); a problem makes it needs-fix."""
+        problem, canonical, content_hash = None, None, None
+        try:
+            device = self.device_for(invoice, source.device)
+            canonical, content_hash = invoice.model_dump_json(), invoice.content_hash()
+        except Exception as exc:  # the one boundary, as in record()
+            device, problem = source.device, document_problem(exc, invoice.number).describe()
+            content_hash = f"problem:{hash_of(repr(invoice))}"
         recorded = self.ledger.record(
             source=invoice.source, external_id=invoice.external_id, kind=invoice.kind, number=invoice.number,
-            device_key=device.key, canonical=invoice.model_dump_json(), content_hash=invoice.content_hash(),
-            source_ref=ref,
+            device_key=device.key, canonical=canonical, content_hash=content_hash, source_ref=ref, problem=problem,
         )  # fmt: skip
         report = IngestReport()
-        doc_id = self._after_record(recorded, device, None, report, source)
+        doc_id = self._after_record(recorded, device, problem, report, source)
         for key in report.devices:
             self.enqueue_drain(key, 0)
         return doc_id
@@ -170,7 +185,13 @@ class Pipeline:
         return recorded.document_id
 
     def device_for(self, invoice: Invoice, default: DeviceSettings) -> DeviceSettings:
-        return self.settings.device(invoice.branch) if invoice.branch else default
+        if not invoice.branch:
+            return default
+        try:
+            return self.settings.device(invoice.branch)
+        except ConnectorError as error:
+            message = f"names a branch that is not a configured device ({error})"
+            raise DocumentError(message, document=invoice.number, field="branch", value=invoice.branch) from None
 
     # ------------------------------------------------------------ sending, per device
 
@@ -260,7 +281,27 @@ class Pipeline:
 
 
 def hash_of(value: Any) -> str:
-    return hashlib.sha256(jsonio.dumps(value).encode()).hexdigest()
+    """sha256 of a value's JSON (of its repr when it has no JSON form); never raises."""
+    try:
+        text = jsonio.dumps(value)
+    except (TypeError, ValueError, ArithmeticError, RecursionError):
+        text = repr(value)
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
+
+
+def document_problem(error: Exception, document: str | None) -> DocumentError:
+    """Any failure while reading one document, as a `DocumentError` naming document, field and value."""
+    if isinstance(error, DocumentError):
+        return (
+            error
+            if error.document
+            else DocumentError(error.message, document=document, field=error.field, value=error.value, line=error.line)
+        )
+    if isinstance(error, ValidationError):
+        return validation_error(error, document)
+    if isinstance(error, MappingError):
+        return DocumentError(str(error), document=document)
+    return DocumentError(f"cannot be read ({type(error).__name__}: {error})", document=document)
 
 
 def default_mapping(source_name: str) -> Any:

@@ -58,7 +58,7 @@ def test_csv_default_has_every_column() -> None:
     columns = load_mapping("csv").columns
     assert columns == CsvColumns()
     assert columns.document_number == "document_number" and columns.item_category == "item_category"
-    assert len(CsvColumns.model_fields) == 23
+    assert len(CsvColumns.model_fields) == 24  # units_per_package added (issue 8)
 
 
 def test_load_from_a_file_path(tmp_path: Path) -> None:

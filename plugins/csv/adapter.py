@@ -122,18 +122,43 @@ class CsvAdapter(SourceAdapter):
         except FileNotFoundError:
             self._reject(file, FileProblem(file.name, f"{path} disappeared before it was read"))
             return
+        except Exception as error:  # a file that breaks the reader is rejected, never left in processing/
+            self._reject(file, FileProblem(file.name, f"the file cannot be read ({type(error).__name__}: {error})"))
+            return
         self.state.set_file_state(file.id, INGESTING, rows=scan.rows)
         rows_read = 0
-        for seq, raw in enumerate(self._in_order(path, scan)):
+        for seq, raw in enumerate(self._readable(file, self._in_order(path, scan))):
             if self._closed.is_set():
                 return  # stopping: the file stays in processing/ and is read again next time
             rows_read += len(raw.rows)
-            document = self._document(file, seq, raw)
+            document = self._safe_document(file, seq, raw)
             if document is not None:
                 yield document, f"{file.claimed_name}#{seq}"
             if self.on_progress is not None:
                 self.on_progress(file, rows_read, scan.rows)
         self._read_done(file)
+
+    def _readable(self, file: FileRecord, documents: Iterator[RawDocument]) -> Iterator[RawDocument]:
+        """The documents of a file; if the rest cannot be read (e.g. it changed after the scan), that is
+        a problem of the file listed in its errors file, and what was read so far carries on."""
+        try:
+            yield from documents
+        except Exception as error:
+            message = f"the rest of the file cannot be read ({error}): fix it and drop it again"
+            row = getattr(error, "row", None)
+            self.state.add_problems(file.id, [Problem(row, "", "", message, "")])
+            log.warning("%s: %s: %s", self.source_name, file.name, message)
+
+    def _safe_document(self, file: FileRecord, seq: int, raw: RawDocument) -> SourceDocument | None:
+        """One document; one that cannot even be recorded is listed in the errors file, the others go on."""
+        try:
+            return self._document(file, seq, raw)
+        except Exception as error:
+            first = raw.rows[0].number if raw.rows else None
+            message = f"the document cannot be read ({type(error).__name__}: {error})"
+            self.state.add_problems(file.id, [Problem(first, "", "", message, raw.number)])
+            log.warning("%s: %s, document %s: %s", self.source_name, file.name, raw.number, message)
+            return None
 
     def _in_order(self, path: Path, scan: FileScan) -> Iterator[RawDocument]:
         """Invoices first, then credit notes, so a credit note's original is signed before it."""

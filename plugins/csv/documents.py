@@ -20,7 +20,8 @@ from connector.clock import EAT
 from connector.errors import DocumentError
 from connector.kra_payload import precheck
 from connector.mapping import Mapping
-from connector.models import DocumentRef, Invoice, ItemRef, Line, Party, Tax
+from connector.model_bounds import validation_problems
+from connector.models import DocumentRef, Invoice, Line, Party
 from plugins.csv.reader import RawDocument, Row
 from plugins.csv.values import parse_bool, parse_datetime, parse_decimal, parse_kind
 
@@ -37,6 +38,17 @@ PRECHECK_FIELDS = {
     "taxes.price_included": "price_includes_vat", "unit": "unit", "item.category": "item_category",
     "item.origin_country": "item_category", "quantity": "quantity", "unit_price": "unit_price",
     "discount_percent": "discount_percent", "item.code": "item_code",
+}  # fmt: skip
+# the canonical model's field names (validation errors) -> our canonical CSV fields
+MODEL_FIELDS = {
+    "issued_at": "issued_at", "currency": "currency", "exchange_rate": "exchange_rate",
+    "payment_method": "payment_method", "refund_reason": "refund_reason", "remark": "remark",
+    "external_id": "document_number", "number": "document_number", "lines": "document_number",
+    "quantity": "quantity", "unit_price": "unit_price", "discount_percent": "discount_percent", "unit": "unit",
+    "description": "description", "item.code": "item_code", "item.name": "item_name",
+    "item.category": "item_category", "taxes.code": "tax_code", "units_per_package": "units_per_package",
+    "buyer.name": "buyer_name", "buyer.pin": "buyer_pin", "buyer.mobile": "buyer_mobile",
+    "buyer.address": "buyer_address",
 }  # fmt: skip
 SHOWN_PROBLEMS = 5  # in the one-line reason kept in the ledger
 STAND_IN_DATE = datetime(2000, 1, 1, tzinfo=EAT)
@@ -83,7 +95,16 @@ class Problems:
 
 
 def parse_document(raw: RawDocument, options: ParseOptions) -> Parsed:
+    """The document, or its problems; never raises (anything unexpected is this document's problem)."""
     problems = Problems(raw.number, options.mapping)
+    try:
+        return _parse(raw, options, problems)
+    except Exception as error:  # the one boundary: a document that breaks us is refused, the file goes on
+        problems.add(raw.rows[0] if raw.rows else None, "", f"cannot be read ({type(error).__name__}: {error})", "")
+        return Parsed(None, problems.items)
+
+
+def _parse(raw: RawDocument, options: ParseOptions, problems: Problems) -> Parsed:
     for row in raw.rows:
         if row.problem:
             problems.add(row, "", row.problem, "")
@@ -106,9 +127,17 @@ def _build(
     try:
         return Invoice(source=options.source, external_id=raw.number, number=raw.number, lines=lines, **values)
     except ValidationError as error:
-        for detail in error.errors():
-            problems.add(raw.rows[0], "", f"{'.'.join(map(str, detail['loc']))}: {detail['msg']}", "")
+        add_validation_problems(error, raw, problems)
         return None
+
+
+def add_validation_problems(error: ValidationError, raw: RawDocument, problems: Problems) -> None:
+    """The model's refusals, on the row and column they came from (line n = the document's n-th row)."""
+    for found in validation_problems(error, raw.number):
+        field = MODEL_FIELDS.get(found.field or "", "")
+        row = raw.rows[found.line - 1] if found.line and found.line <= len(raw.rows) else raw.rows[0]
+        message = found.message if field else f"{found.field or 'document'}: {found.message}"
+        problems.add(row, field, message, row.values.get(field) if field else (found.value or ""))
 
 
 def reason(problems: list[Problem]) -> str:
@@ -190,12 +219,18 @@ def _buyer(header: dict[str, tuple[str, Row]], problems: Problems) -> Party | No
         if given:
             problems.add(header[given[0]][1], "buyer_name", "the buyer has a PIN, mobile or address but no name")
         return None
-    return Party(
-        name=header["buyer_name"][0],
-        pin=_text(header, "buyer_pin"),
-        mobile=_text(header, "buyer_mobile"),
-        address=_text(header, "buyer_address"),
-    )
+    try:
+        return Party(
+            name=header["buyer_name"][0],
+            pin=_text(header, "buyer_pin"),
+            mobile=_text(header, "buyer_mobile"),
+            address=_text(header, "buyer_address"),
+        )
+    except ValidationError as error:
+        for found in validation_problems(error, None):
+            field = f"buyer_{found.field}" if found.field in ("name", "pin", "mobile", "address") else "buyer_name"
+            problems.add(header.get(field, header["buyer_name"])[1], field, found.message)
+        return None
 
 
 def _original(
@@ -211,7 +246,11 @@ def _original(
         return None
     if not header.get("refund_reason"):
         problems.add(first, "refund_reason", "a credit note needs a refund reason (e.g. return, damaged)")
-    return DocumentRef(source=source, external_id=number, number=number)
+    try:
+        return DocumentRef(source=source, external_id=number, number=number)
+    except ValidationError as error:
+        problems.add(header["original_document"][1], "original_document", validation_problems(error, None)[0].message)
+        return None
 
 
 # ---------------------------------------------------------------- lines
@@ -230,18 +269,24 @@ def _line(row: Row, problems: Problems, options: ParseOptions) -> Line | None:
     unit_price = _cell(row, "unit_price", parse_decimal, problems)
     discount = _cell(row, "discount_percent", parse_decimal, problems) or Decimal("0")
     includes = _cell(row, "price_includes_vat", parse_bool, problems)
+    per_package = _cell(row, "units_per_package", parse_decimal, problems)
     if len(problems.items) > before:
         return None
-    return Line(
-        item=ItemRef(code=values["item_code"], name=name or "", category=values.get("item_category") or None),
-        description=values.get("description") or name or "",
-        quantity=quantity,
-        unit=values["unit"],
-        unit_price=unit_price,
-        price_includes_vat=options.prices_include_vat if includes is None else includes,
-        discount_percent=discount,
-        taxes=[Tax(code=values["tax_code"])],
-    )
+    try:
+        return Line(
+            item={"code": values["item_code"], "name": name or "", "category": values.get("item_category") or None},
+            description=values.get("description") or name or "",
+            quantity=quantity,
+            unit=values["unit"],
+            unit_price=unit_price,
+            price_includes_vat=options.prices_include_vat if includes is None else includes,
+            discount_percent=discount,
+            taxes=[{"code": values["tax_code"]}],
+            units_per_package=per_package if per_package is not None else Decimal("1"),
+        )
+    except ValidationError as error:
+        add_validation_problems(error, RawDocument(problems.document, [row]), problems)
+        return None
 
 
 def _cell(row: Row, field: str, convert: Any, problems: Problems) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +22,8 @@ IGNORED_PREFIXES = (".", "~$")  # hidden files, Excel lock files
 IGNORED_SUFFIXES = (READY_SUFFIX, ".tmp", ".part", ".partial", ".crdownload")
 RECEIPTS_SUFFIX = ".receipts.csv"
 ERRORS_SUFFIX = ".errors.csv"
+FORMULA_STARTS = ("=", "+", "-", "@")  # tab and CR are escaped (not printable), so harmless
+PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)
 
 
 class DropFolder:
@@ -150,10 +153,31 @@ def glob_escape(text: str) -> str:
 
 
 def write_csv(path: Path, header: list[str], rows: Iterable[Iterable[object]]) -> None:
-    """Write a CSV file atomically (UTF-8 with BOM so Excel shows it right, CRLF as Excel writes)."""
+    """Write a CSV file atomically (UTF-8 with BOM so Excel shows it right, CRLF as Excel writes).
+
+    Every cell goes through `safe_cell`: these files are opened in spreadsheets.
+    """
     partial = path.with_name(f".{path.name}.tmp")
     with partial.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow([safe_cell(name) for name in header])
+        writer.writerows([safe_cell(cell) for cell in row] for row in rows)
     os.replace(partial, path)
+
+
+def safe_cell(value: object) -> object:
+    """A cell a spreadsheet shows as text, never runs (OWASP "CSV injection").
+
+    Text beginning with = + - @ tab or CR gets a leading apostrophe, so `=cmd|' /C calc'!A0` is
+    shown, not evaluated. A plain number such as -12.50 is left alone: it is a number to Excel
+    too, not a formula. Control and bidi characters are written as \\uXXXX so what is shown is
+    what is in the ledger.
+    """
+    if value is None or isinstance(value, int | float):
+        return value
+    text = str(value)
+    if not text.isprintable():
+        text = "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in text)
+    if text[:1] in FORMULA_STARTS and not PLAIN_NUMBER.match(text):
+        return "'" + text
+    return text

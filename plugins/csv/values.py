@@ -12,7 +12,8 @@ from typing import Literal
 
 from connector.clock import EAT
 
-NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", re.ASCII)  # ASCII 0-9 only: \d alone takes ١٢٣ and １２３
+MAX_NUMBER_CHARS = 40
 TRUE_WORDS = {"yes", "y", "true", "1", "inclusive", "incl", "included"}
 FALSE_WORDS = {"no", "n", "false", "0", "exclusive", "excl", "excluded"}
 INVOICE_WORDS = {"invoice", "inv", "sale", "sales", "tax invoice"}
@@ -22,8 +23,14 @@ ISO_HINT = "write dates as YYYY-MM-DD or YYYY-MM-DD HH:MM (e.g. 2025-01-31 14:05
 
 def parse_decimal(text: str) -> Decimal:
     cleaned = text.strip()
+    if len(cleaned) > MAX_NUMBER_CHARS:
+        raise ValueError(f"is too long to be a number ({len(cleaned)} characters)")
     if NUMBER.match(cleaned):
         return Decimal(cleaned)
+    if any(char.isdigit() and not char.isascii() for char in cleaned):
+        raise ValueError(
+            "has digits other than 0-9 (e.g. Arabic-Indic or full-width digits): write numbers with the digits 0-9"
+        )
     if "," in cleaned:
         raise ValueError(
             "decimal comma or thousands separator: write numbers with a decimal point and nothing else, "
