@@ -1,9 +1,10 @@
-"""Static checks of the Odoo addon plugins/odoo/addon/kra_etims_connector (CI has no Odoo; odoo is never imported).
+"""Checks of the Odoo addon plugins/odoo/addon/kra_etims_connector; odoo is never imported.
 
-The anchors below are the view xpaths and base fields this addon relies on. Each was verified by installing the
-addon (`-i kra_etims_connector`) in real Odoo 17.0 (server_version 17.0-20240709) and 18.0 Community servers and
-rendering the form, lists, search view, settings and invoice report; a new xpath must be verified the same way
-and added here.
+Static checks run everywhere (CI has no Odoo). The anchors below are the view xpaths and base fields the addon
+relies on: each was verified by installing the addon (`-i kra_etims_connector`) in real Odoo Community servers,
+17.0 (server_version 17.0-20240709) and 18.0 (18.0-20250925), and rendering the form, lists, search view,
+settings and invoice report; a new xpath must be verified the same way and added here. The tests at the end run
+against a real Odoo with the addon installed when ODOO_URL is set, and skip otherwise.
 """
 
 from __future__ import annotations
@@ -12,14 +13,22 @@ import ast
 import importlib.util
 import json
 import logging
+import os
 import re
+import secrets
 import threading
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
+import odoorpc
 import pytest
 
 ADDON = Path(__file__).resolve().parent.parent / "plugins" / "odoo" / "addon" / "kra_etims_connector"
@@ -317,6 +326,13 @@ def test_reset_to_draft_keeps_odoos_condition_and_hides_for_signed() -> None:
     pytest.fail("Reset to Draft is not hidden on signed invoices")
 
 
+def test_kra_numbers_show_without_thousands_separators() -> None:
+    numbers = [f for f in inside(form_record(), "field") if FIELDS.get(f.get("name")) == "Integer"]
+    assert len(numbers) == 3
+    for field in numbers:
+        assert ast.literal_eval(field.get("options", "{}")).get("enable_formatting") is False, field.get("name")
+
+
 def test_resend_button_only_on_needs_fix() -> None:
     buttons = [b for b in form_arch().iter("button") if b.get("name") == "action_kra_send_again"]
     assert len(buttons) == 1
@@ -354,7 +370,9 @@ def test_report_block_prints_only_when_signed_with_the_barcode_route() -> None:
     assert len(blocks) == 1
     block = blocks[0]
     assert block.get("t-if") == "o.kra_signature"
-    printed = {span.get("t-field") for span in block.iter("span")}
+    printed = {span.get("t-field") or span.get("t-out") for span in block.iter("span")}
+    for name in ("kra_invoice_number", "kra_receipt_number", "kra_total_receipt_number"):
+        assert f"o.{name}" not in {span.get("t-field") for span in block.iter("span")}, f"{name}: t-field groups digits"
     for name in ("kra_scu_id", "kra_invoice_number", "kra_signed_at", "kra_internal_data", "kra_signature"):
         assert f"o.{name}" in printed, name
     assert "o.reversed_entry_id.kra_invoice_number" in printed, "a credit note prints its original's CU number"
@@ -438,3 +456,189 @@ class socket_closed:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+# --- the installed addon on a REAL Odoo 17/18 someone else started (skipped without ODOO_URL) ------------------
+#   ODOO_URL=http://127.0.0.1:8069 ODOO_DB=mydb ODOO_USER=admin ODOO_PASSWORD=admin pytest tests/test_odoo_addon.py
+# The tests create their own customer, product and a few invoices in that database; the notification test sets the
+# addon's notify URL and token for a moment and puts the previous values back.
+
+ODOO_URL = os.environ.get("ODOO_URL")
+real_odoo = pytest.mark.skipif(not ODOO_URL, reason="no real Odoo: set ODOO_URL, ODOO_DB, ODOO_USER, ODOO_PASSWORD")
+QR_URL = (
+    "https://etims-sbx.kra.go.ke/common/link/etims/receipt/indexEtimsReceiptData?Data=P052112956W00123456789ODOOGR3"
+)
+
+
+class RealOdoo:
+    def __init__(self) -> None:
+        parts = urlsplit(ODOO_URL or "")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        protocol = "jsonrpc+ssl" if parts.scheme == "https" else "jsonrpc"
+        self.database = os.environ.get("ODOO_DB", "")
+        self.login = os.environ.get("ODOO_USER", "admin")
+        self.password = os.environ.get("ODOO_PASSWORD", "")
+        self.odoo = odoorpc.ODOO(parts.hostname, protocol=protocol, port=port, timeout=60)
+        self.odoo.login(self.database, self.login, self.password)
+        self.version = int(self.odoo.version.split(".")[0])
+
+    def __call__(self, model: str, method: str, *args: object, **kwargs: object) -> Any:
+        return self.odoo.execute_kw(model, method, list(args), kwargs)
+
+    def move(self, move_id: int, fields: list[str]) -> dict[str, Any]:
+        return self("account.move", "read", [move_id], fields=fields)[0]
+
+    @contextmanager
+    def web(self) -> Iterator[httpx.Client]:
+        """An HTTP client logged in with a web session (for the report routes)."""
+        with httpx.Client(base_url=ODOO_URL or "", timeout=60) as client:
+            params = {"db": self.database, "login": self.login, "password": self.password}
+            body = {"jsonrpc": "2.0", "method": "call", "params": params}
+            answer = client.post("/web/session/authenticate", json=body)
+            assert "error" not in answer.json(), answer.text
+            yield client
+
+
+@pytest.fixture(scope="module")
+def odoo() -> RealOdoo:
+    return RealOdoo()
+
+
+@pytest.fixture(scope="module")
+def sale(odoo: RealOdoo) -> dict[str, int]:
+    run = secrets.token_hex(3).upper()
+    partner = odoo("res.partner", "create", {"name": f"KRA addon test customer {run}"})
+    product_type = {"detailed_type": "service"} if odoo.version == 17 else {"type": "service"}
+    product = odoo(
+        "product.product", "create", {"name": f"KRA addon test service {run}", "list_price": 100} | product_type
+    )
+    return {"partner": partner, "product": product}
+
+
+def posted_move(odoo: RealOdoo, sale: dict[str, int], move_type: str = "out_invoice", **values: object) -> int:
+    line = {"product_id": sale["product"], "quantity": 2, "price_unit": 150, "tax_ids": [(6, 0, [])]}
+    move = odoo("account.move", "create", {"move_type": move_type, "partner_id": sale["partner"],
+                                           "invoice_line_ids": [(0, 0, line)]} | values)  # fmt: skip
+    odoo("account.move", "action_post", [move])
+    return move
+
+
+def sign(odoo: RealOdoo, move: int, number: int) -> None:
+    """What the connector writes back after KRA signed (ODOO-FIELDS.md)."""
+    odoo("account.move", "write", [move], {
+        "kra_state": "signed", "kra_message": f"signed by KRA (CU invoice {number})", "kra_invoice_number": number,
+        "kra_receipt_number": 169, "kra_total_receipt_number": 170, "kra_signature": "123456789ODOOGR3",
+        "kra_internal_data": "GRKJVWYCFBPTYQ225X2UEYONVE", "kra_scu_id": "KRACU0100000001",
+        "kra_mrc_number": "WIS00000001", "kra_signed_at": "2024-04-15 12:30:39", "kra_qr_url": QR_URL,
+    })  # fmt: skip
+
+
+@real_odoo
+def test_real_odoo_has_the_fields_read_only_and_not_copied(odoo: RealOdoo) -> None:
+    described = odoo("account.move", "fields_get", list(FIELDS), attributes=["type", "readonly"])
+    assert {name: described[name]["type"] for name in FIELDS} == {name: kind.lower() for name, kind in FIELDS.items()}
+    assert all(described[name]["readonly"] for name in FIELDS)
+    rows = odoo("ir.model.fields", "search_read", [("model", "=", "account.move"), ("name", "in", list(FIELDS))],
+                fields=["name", "copied"])  # fmt: skip
+    assert sorted(row["name"] for row in rows) == sorted(FIELDS)
+    assert not any(row["copied"] for row in rows)
+
+
+@real_odoo
+def test_real_odoo_guard_refuses_draft_and_cancel_of_a_signed_invoice(odoo: RealOdoo, sale: dict[str, int]) -> None:
+    move = posted_move(odoo, sale)
+    sign(odoo, move, 4242)
+    for method in ("button_draft", "button_cancel"):
+        with pytest.raises(odoorpc.error.RPCError) as refused:
+            odoo("account.move", method, [move])
+        assert str(refused.value) == GUARD_MESSAGE % 4242
+    assert odoo.move(move, ["state"])["state"] == "posted"
+    copy = odoo("account.move", "copy", move)
+    copy = copy[0] if isinstance(copy, list) else copy  # 18 answers [id], 17 id
+    copied = odoo.move(copy, list(FIELDS))
+    assert copied["kra_state"] == "not_sent" and not copied["kra_signature"] and not copied["kra_invoice_number"]
+
+
+@real_odoo
+def test_real_odoo_report_prints_the_kra_block_and_qr(odoo: RealOdoo, sale: dict[str, int]) -> None:
+    invoice = posted_move(odoo, sale)
+    sign(odoo, invoice, 4243)
+    refund = posted_move(odoo, sale, "out_refund", reversed_entry_id=invoice)
+    sign(odoo, refund, 4244)
+    unsigned = posted_move(odoo, sale)
+    with odoo.web() as web:
+        html = web.get(f"/report/html/account.report_invoice/{invoice}").text
+        block = html[html.index('id="kra_etims_block"') :]
+        for value in ("KRACU0100000001", "4243", "GRKJVWYCFBPTYQ225X2UEYONVE", "123456789ODOOGR3", "15:30:39"):
+            assert value in block, value  # 12:30:39 UTC is printed as 15:30:39 EAT
+        src = re.search(r'<img[^>]*id="kra_etims_qr"[^>]*>', block)
+        assert src, "no QR image"
+        barcode_url = re.search(r'src="([^"]+)"', src.group(0)).group(1).replace("&amp;", "&")
+        assert parse_qs(urlsplit(barcode_url).query)["value"] == [QR_URL]
+        png = web.get(barcode_url)
+        assert png.status_code == 200 and png.content.startswith(b"\x89PNG\r\n\x1a\n")
+        refund_html = " ".join(web.get(f"/report/html/account.report_invoice/{refund}").text.split())
+        assert "Original CU invoice number: <span>4243</span>" in refund_html
+        assert "kra_etims_block" not in web.get(f"/report/html/account.report_invoice/{unsigned}").text
+
+
+@real_odoo
+def test_real_odoo_resend_only_on_needs_fix(odoo: RealOdoo, sale: dict[str, int]) -> None:
+    move = posted_move(odoo, sale)
+    with pytest.raises(odoorpc.error.RPCError):
+        odoo("account.move", "action_kra_send_again", [move])  # not_sent: nothing to resend
+    odoo("account.move", "write", [move], {"kra_state": "needs_fix", "kra_message": "KRA: unknown item code"})
+    odoo("account.move", "action_kra_send_again", [move])
+    assert odoo.move(move, ["kra_state", "kra_resend_requested"]) | {"id": move} == {
+        "id": move, "kra_state": "queued", "kra_resend_requested": True}  # fmt: skip
+
+
+@real_odoo
+def test_real_odoo_views_show_the_fields(odoo: RealOdoo) -> None:
+    views = odoo("account.move", "get_views", [[False, "form"], [False, "search"]])["views"]
+    for name in FIELDS:
+        assert f'name="{name}"' in views["form"]["arch"], name
+    assert 'name="action_kra_send_again"' in views["form"]["arch"]
+    assert 'name="kra_not_signed"' in views["search"]["arch"]
+    list_type = "tree" if odoo.version == 17 else "list"
+    for xmlid in ("account.view_out_invoice_tree", "account.view_out_credit_note_tree"):
+        view_id = odoo.odoo.env.ref(xmlid).id
+        arch_text = odoo("account.move", "get_views", [[view_id, list_type]])["views"][list_type]["arch"]
+        assert 'name="kra_state"' in arch_text, xmlid
+
+
+@real_odoo
+def test_real_odoo_notifies_the_connector_after_posting(odoo: RealOdoo, sale: dict[str, int], listener: str) -> None:
+    params = "ir.config_parameter"
+    before = {key: odoo(params, "get_param", key) for key in (notify_key("url"), notify_key("token"))}
+    try:
+        odoo(params, "set_param", notify_key("url"), listener)
+        odoo(params, "set_param", notify_key("token"), "tok")
+        move = posted_move(odoo, sale)
+        wait_for_post(1)
+        vendor_bill = odoo("account.move", "create", {"move_type": "in_invoice", "partner_id": sale["partner"],
+                                                      "invoice_date": "2024-04-15", "invoice_line_ids": [(0, 0, {
+                                                          "name": "x", "quantity": 1, "price_unit": 10})]})  # fmt: skip
+        odoo("account.move", "action_post", [vendor_bill])
+        odoo("account.move", "write", [move], {"kra_state": "needs_fix"})
+        odoo("account.move", "action_kra_send_again", [move])
+        wait_for_post(2)
+    finally:
+        for key, value in before.items():
+            odoo(params, "set_param", key, value or "")
+    bodies = [json.loads(body) for _path, _headers, body in Recorder.received]
+    assert bodies == [{"database": odoo.database, "model": "account.move", "ids": [move]}] * 2  # not the vendor bill
+    assert all(path == "/webhooks/odoo" and headers["x-etims-token"] == "tok" for path, headers, _ in Recorder.received)
+
+
+def notify_key(name: str) -> str:
+    return f"kra_etims_connector.notify_{name}"
+
+
+def wait_for_post(count: int) -> None:
+    """Odoo posts from a background thread after its commit: wait (bounded) until count POSTs arrived."""
+    deadline = time.monotonic() + 15
+    while len(Recorder.received) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # a stray extra POST (the vendor bill) would arrive within this
+    assert len(Recorder.received) >= count, f"{len(Recorder.received)} notifications, expected {count}"
