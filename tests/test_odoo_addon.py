@@ -588,6 +588,10 @@ def test_real_odoo_resend_only_on_needs_fix(odoo: RealOdoo, sale: dict[str, int]
     with pytest.raises(odoorpc.error.RPCError):
         odoo("account.move", "action_kra_send_again", [move])  # not_sent: nothing to resend
     odoo("account.move", "write", [move], {"kra_state": "needs_fix", "kra_message": "KRA: unknown item code"})
+    draft = odoo("account.move", "create", {"move_type": "out_invoice", "partner_id": sale["partner"]})
+    odoo("account.move", "write", [draft], {"kra_state": "needs_fix"})
+    with pytest.raises(odoorpc.error.RPCError):
+        odoo("account.move", "action_kra_send_again", [draft])  # a draft is not sent; post it instead
     odoo("account.move", "action_kra_send_again", [move])
     assert odoo.move(move, ["kra_state", "kra_resend_requested"]) | {"id": move} == {
         "id": move, "kra_state": "queued", "kra_resend_requested": True}  # fmt: skip

@@ -67,9 +67,9 @@ class AccountMove(models.Model):
 
     def action_kra_send_again(self):
         """The "Send to KRA again" button: the connector picks the request up on its next poll."""
-        to_resend = self.filtered(lambda move: move.kra_state == "needs_fix")
+        to_resend = self.filtered(lambda move: move.kra_state == "needs_fix" and move.state == "posted")
         if not to_resend:
-            raise UserError(_("Only an invoice that KRA refused (state: Needs fix) can be sent again."))
+            raise UserError(_("Only a posted invoice that KRA refused (state: Needs fix) can be sent again."))
         to_resend.write({"kra_resend_requested": True, "kra_state": "queued"})
         notify.schedule(self.env, to_resend.ids)
         return True
