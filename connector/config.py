@@ -126,6 +126,15 @@ class HttpSettings(Section):
     token: SecretStr | None = None  # needed for pages and /metrics; required when not listening on loopback
 
 
+class CreditNoteSettings(Section):
+    """KRA's credit-note limits, checked before sending (connector/kra_credit_notes.py)."""
+
+    enforce: bool = True
+    max_per_invoice: int = Field(default=2, ge=1)
+    max_age_days: int = Field(default=183, ge=1)  # six months, in calendar days (EAT)
+    allow_variance_percent: Decimal = Field(default=Decimal("1"), ge=0, le=100)  # the last one settles the rest
+
+
 class Settings(Section):
     data_dir: Path = Path("etims-data")
     log_level: str = "INFO"  # of `run`: DEBUG, INFO, WARNING or ERROR
@@ -137,6 +146,7 @@ class Settings(Section):
     queue: QueueSettings = Field(default_factory=QueueSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    credit_notes: CreditNoteSettings = Field(default_factory=CreditNoteSettings)
     config_path: Path | None = None
 
     @field_validator("log_level")

@@ -11,7 +11,7 @@ carry the mapping file / table / key in their message.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from connector.errors import DocumentError, MappingError
 from connector.kra.payloads import SaveItemRequest
@@ -21,6 +21,7 @@ from connector.models import Invoice, Line, Tax
 from connector.money import round_money
 
 ITEM_CODE_SEQUENCE_DIGITS = 7
+LARGEST_AMOUNT = Decimal(10) ** 16  # KRA amounts are NUMBER(18,2)
 SHORT_UNIT_PAD = "X"  # the spec samples' padding of 1-character units (KE1NTXU0000001)
 
 
@@ -198,7 +199,7 @@ def excise_factor(line: Line, invoice: Invoice, number: int) -> Decimal:
 
 def line_pricing(line: Line, invoice: Invoice, vat_rate: Decimal, number: int) -> LinePricing:
     """The inputs of the line's KRA arithmetic, converted to KES (exact, not rounded)."""
-    return LinePricing(
+    pricing = LinePricing(
         quantity=line.quantity,
         unit_price=line.unit_price * invoice.exchange_rate,
         price_includes_vat=line.price_includes_vat,
@@ -206,3 +207,23 @@ def line_pricing(line: Line, invoice: Invoice, vat_rate: Decimal, number: int) -
         discount_percent=line.discount_percent,
         excise_factor=excise_factor(line, invoice, number),
     )
+    if abs(pricing.quantity * pricing.unit_price * pricing.excise_factor) >= LARGEST_AMOUNT:
+        message = "quantity x unit price (in KES) is larger than KRA's largest amount (16 digits)"
+        raise document_error(invoice, message, line=number, field="unit_price", value=str(line.unit_price))
+    return pricing
+
+
+def packages(line: Line, packaging_unit: str, profile: str) -> Decimal:
+    """KRA's `pkg`, the number of packages (spec §3.5).
+
+    legacy: quantity / units per package, 2 decimals half-up, as Odoo sends it (1 unit of an item
+    packed 5 per box -> 0.2). GavaConnect rejects pkg 0 and pkg = qty for packaging unit NT, so
+    it gets 1 when packaging is not modelled (units per package 1, or NT), else the packages the
+    quantity takes, rounded up to whole packages (never below 1).
+    """
+    count = line.quantity / line.units_per_package
+    if profile != "gavaconnect":
+        return round_money(count)
+    if line.units_per_package == 1 or packaging_unit == "NT":
+        return Decimal("1")
+    return max(Decimal("1"), count.to_integral_value(rounding=ROUND_CEILING))

@@ -16,7 +16,8 @@ Choices (spec §3):
   withholding and other taxes are not reported and do not change the amounts.
 * Credit notes: positive amounts, `rcptTyCd` R, `orgInvcNo`, `rfdRsnCd`; `rfdDt` (the credit
   note's own date) on GavaConnect, which requires it.
-* `pkg`: legacy sends the quantity (as Odoo); GavaConnect sends 1 (number of packages).
+* `pkg`: legacy sends quantity / units per package (as Odoo); GavaConnect 1 unless packaging is
+  modelled (kra_items.packages).
 * `prchrAcptcYn`: legacy sends Y at the root and N in the receipt (as Odoo); GavaConnect N/N.
 * Dates in EAT: cfmDt, rcptPbctDt and stockRlsDt from `confirmed_at`; salesDt from issued_at.
 * Text longer than KRA's column is cut (trdInvcNo 50, custNm 60, trdeNm/topMsg/btmMsg 20,
@@ -47,8 +48,10 @@ from connector.kra_items import (
     is_price_included,
     item_spec,
     line_pricing,
+    packages,
 )
 from connector.kra_precheck import PIN_PATTERN, OriginalInvoice, normalised_pin, precheck
+from connector.kra_totals import check_erp_totals
 from connector.mapping import Mapping
 from connector.models import Invoice, Line
 from connector.money import CENT, ZERO, to_decimal
@@ -61,6 +64,7 @@ __all__ = [
     "Profile",
     "build_sale",
     "build_save_item",
+    "check_erp_totals",
     "check_tax_rates",
     "format_item_code",
     "is_price_included",
@@ -100,15 +104,20 @@ def build_sale(
     if profile not in PROFILES:
         raise ConfigurationError(f"unknown KRA profile {profile!r} (use legacy or gavaconnect)")
     rates = check_tax_rates(tax_rates)
-    lines = [
-        _line(number, line, invoice, mapping, item_codes, rates, profile)
-        for number, line in enumerate(invoice.lines, start=1)
-    ]
+    try:
+        lines = [
+            _line(number, line, invoice, mapping, item_codes, rates, profile)
+            for number, line in enumerate(invoice.lines, start=1)
+        ]
+        totals = _totals(lines, rates)
+    except ArithmeticError as error:  # bounded input should never get here; if it does, it is this document's
+        message = f"an amount cannot be computed ({type(error).__name__}): check quantities, prices and rates"
+        raise document_error(invoice, message) from error
     fields: dict[str, Any] = {
         **_header(invoice, profile, mapping, device, invoice_number, confirmed_at),
         **_buyer(invoice),
         **_kind_fields(invoice, profile, mapping, original_invoice_number),
-        **_totals(lines, rates),
+        **totals,
         **audit_fields(audit),
         "item_count": len(lines),
         "lines": [line_fields for line_fields, _tax_type in lines],
@@ -169,7 +178,7 @@ def _line_fields(
         "name": (line.description or line.item.name)[:200],
         "barcode": line.item.barcode,
         "packaging_unit": spec.packaging_unit,
-        "packages": quantity if profile == "legacy" else Decimal("1"),
+        "packages": packages(line, spec.packaging_unit, profile),
         "quantity_unit": spec.quantity_unit,
         "quantity": quantity,
         "unit_price": amounts.unit_price,

@@ -16,6 +16,7 @@ from decimal import Decimal
 from connector.errors import DocumentError, MappingError
 from connector.kra import codes
 from connector.kra_amounts import Profile, line_amounts
+from connector.kra_credit_notes import CreditNoteLimits, CreditNoteRules, amount_problems, dated_problems
 from connector.kra_items import (
     category,
     document_error,
@@ -27,7 +28,7 @@ from connector.kra_items import (
 )
 from connector.mapping import Mapping
 from connector.models import Invoice, Line
-from connector.money import CENT, ZERO
+from connector.money import CENT, ZERO, round_money
 
 PIN_PATTERN = re.compile(r"^[A-Z]\d{9}[A-Z]$")
 
@@ -41,6 +42,8 @@ class OriginalInvoice:
     issued_at: datetime
     remaining_quantity: dict[str, Decimal] = field(default_factory=dict)  # item code -> not yet credited
     remaining_amount: Decimal = ZERO  # gross KES not yet credited
+    credit_notes_before: int = 0  # other credit notes against it, signed or being sent
+    unit_prices: dict[str, Decimal] = field(default_factory=dict)  # item code -> highest KRA prc on it (KES)
 
 
 def precheck(
@@ -51,23 +54,44 @@ def precheck(
     tax_rates: dict[str, Decimal] | None = None,
     profile: Profile = "legacy",
     original_known: bool = True,
+    limits: CreditNoteRules | None = None,
 ) -> list[DocumentError]:
-    """Every problem that would stop the document from becoming a correct KRA invoice.
+    """Every problem that would stop the document from becoming a correct KRA invoice. Never raises:
+    anything unexpected is reported as a problem of the document.
 
     `original_known=False` is for a source reading a credit note before the ledger is asked: the
     checks that need the original's KRA state (accepted, buyer, date, what remains) are left out.
 
     `tax_rates` (default: the code list's) are used to compare each line's VAT rate with the rate
     of its KRA tax type, and, with `profile`, to total a credit note against the original.
+    `limits` are KRA's credit-note limits (default: on, connector/kra_credit_notes.py).
     """
+    try:
+        return _precheck(invoice, mapping, original, tax_rates, profile, original_known, limits or CreditNoteLimits())
+    except DocumentError as error:
+        return [error]
+    except (ArithmeticError, ValueError, TypeError, KeyError) as error:  # bounded input should never get here
+        message = f"cannot be checked ({type(error).__name__}: {error}): check quantities, prices and rates"
+        return [document_error(invoice, message)]
+
+
+def _precheck(
+    invoice: Invoice,
+    mapping: Mapping,
+    original: OriginalInvoice | None,
+    tax_rates: dict[str, Decimal] | None,
+    profile: Profile,
+    original_known: bool,
+    limits: CreditNoteRules,
+) -> list[DocumentError]:
     rates = tax_rates or codes.default_tax_rates()
     problems = list(_document_problems(invoice, mapping))
     for number, line in enumerate(invoice.lines, start=1):
         problems += _line_problems(line, number, invoice, mapping, rates)
     if invoice.is_credit_note:
-        problems += _credit_note_problems(invoice, mapping, original, original_known)
-        if original is not None and not problems:
-            problems += _over_credit(invoice, mapping, original, rates, profile)
+        problems += _credit_note_problems(invoice, mapping, original, original_known, limits)
+        if original is not None and original.invoice_number is not None and not problems:
+            problems += _over_credit(invoice, mapping, original, rates, profile, limits)
     return problems
 
 
@@ -161,13 +185,16 @@ def _number_problems(line: Line, number: int, invoice: Invoice) -> Iterator[Docu
         yield problem("discount has more than 2 decimals (KRA keeps 2)", "discount_percent", line.discount_percent)
     if line.item.barcode and len(line.item.barcode) > 20:
         yield problem("barcode is longer than KRA's 20 characters", "item.barcode", line.item.barcode)
+    if line.quantity > 0 and round_money(line.quantity / line.units_per_package) == 0:
+        message = "quantity / units_per_package is below 0.01 package (KRA's pkg keeps 2 decimals)"
+        yield problem(message, "units_per_package", line.units_per_package)
 
 
 # ---------------------------------------------------------------- credit notes
 
 
 def _credit_note_problems(
-    invoice: Invoice, mapping: Mapping, original: OriginalInvoice | None, original_known: bool
+    invoice: Invoice, mapping: Mapping, original: OriginalInvoice | None, original_known: bool, limits: CreditNoteRules
 ) -> Iterator[DocumentError]:
     if not invoice.refund_reason:
         yield document_error(invoice, "credit note needs a refund reason", field="refund_reason")
@@ -186,6 +213,7 @@ def _credit_note_problems(
         yield document_error(invoice, message, field="original", value=reference)
         return
     yield from _against_original(invoice, original)
+    yield from dated_problems(invoice, original, limits)
 
 
 def _against_original(invoice: Invoice, original: OriginalInvoice) -> Iterator[DocumentError]:
@@ -217,13 +245,20 @@ def _over_quantity(invoice: Invoice, original: OriginalInvoice) -> Iterator[Docu
 
 
 def _over_credit(
-    invoice: Invoice, mapping: Mapping, original: OriginalInvoice, rates: dict[str, Decimal], profile: Profile
+    invoice: Invoice,
+    mapping: Mapping,
+    original: OriginalInvoice,
+    rates: dict[str, Decimal],
+    profile: Profile,
+    limits: CreditNoteRules,
 ) -> list[DocumentError]:
-    total = ZERO
+    total, prices = ZERO, []
     for number, line in enumerate(invoice.lines, start=1):
         pricing = line_pricing(line, invoice, rates[tax_type(line, invoice, mapping, number)], number)
-        total += line_amounts(pricing, profile).total_amount
-    if total <= original.remaining_amount:
-        return []
-    message = f"credits KES {total} but only KES {original.remaining_amount} remains on the original"
-    return [document_error(invoice, message, field="total", value=str(total))]
+        amounts = line_amounts(pricing, profile)
+        total += amounts.total_amount
+        prices.append((number, line.item.code, amounts.unit_price))
+    if total > original.remaining_amount:
+        message = f"credits KES {total} but only KES {original.remaining_amount} remains on the original"
+        return [document_error(invoice, message, field="total", value=str(total))]
+    return list(amount_problems(invoice, original, limits, total, prices))

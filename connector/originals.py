@@ -37,7 +37,8 @@ def original_for(ledger: Ledger, doc: Document, invoice: Invoice) -> OriginalInv
     for line in original_invoice.lines:
         remaining_quantity[line.item.code] += line.quantity
     remaining_amount = _total(original)
-    for other in _other_credit_notes(ledger, original, doc):
+    others = _other_credit_notes(ledger, original, doc)
+    for other in others:
         for line in Invoice.model_validate_json(other.canonical or "{}").lines:
             remaining_quantity[line.item.code] -= line.quantity
         remaining_amount -= _total(other)
@@ -47,11 +48,22 @@ def original_for(ledger: Ledger, doc: Document, invoice: Invoice) -> OriginalInv
         issued_at=original_invoice.issued_at,
         remaining_quantity=dict(remaining_quantity),
         remaining_amount=remaining_amount,
+        credit_notes_before=len(others),
+        unit_prices=_unit_prices(original, original_invoice),
     )
 
 
 def _total(doc: Document) -> Decimal:
     return Decimal(str((doc.request or {}).get("totAmt", "0")))
+
+
+def _unit_prices(doc: Document, invoice: Invoice) -> dict[str, Decimal]:
+    """Item code -> the highest `prc` KRA signed for it (the request's lines follow the invoice's)."""
+    prices: dict[str, Decimal] = {}
+    for line, sent in zip(invoice.lines, (doc.request or {}).get("itemList") or [], strict=False):
+        price = Decimal(str(sent.get("prc", "0")))
+        prices[line.item.code] = max(price, prices.get(line.item.code, price))
+    return prices
 
 
 def _other_credit_notes(ledger: Ledger, original: Document, doc: Document) -> list[Document]:

@@ -142,6 +142,10 @@ class DeviceSender:
         number = self.ledger.allocate_number(doc.id, self.key, "allocated")
         try:
             request = self._build(invoice, mapping, number, original, codes)
+            from connector.kra_totals import check_erp_totals  # the ERP's own totals: off -> DocumentError
+
+            if note := check_erp_totals(invoice, request):  # off by rounding only: kept as a ledger note
+                self.ledger.note(doc.id, note)
         except (DocumentError, MappingError) as exc:
             self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "cannot build the KRA request", reason=str(exc))
             self.pipeline.enqueue_write_back(doc.id)

@@ -8,6 +8,7 @@ All arithmetic is Decimal, rounded half-up to the cent.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -169,3 +170,52 @@ def check_not_zero(row: dict[str, Any], names: Iterable[str]) -> None:
     for name in names:
         if as_number(row[name]) == 0:
             raise fail(f"Expected a value for {name} but found empty or null")
+
+
+# credit notes (strict mode): KRA's production limits, as peers report them (navari #233, #264/#266)
+MAX_CREDIT_NOTES = 2
+MAX_CREDIT_NOTE_DAYS = 183
+SETTLE_VARIANCE_PERCENT = Decimal("1")
+
+
+def _day(stamp: Any) -> date:
+    text = str(stamp)
+    return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
+
+
+def _by_item(document: dict[str, Any], name: str, combine: Any) -> dict[str, Decimal]:
+    found: dict[str, Decimal] = {}
+    for line in document["itemList"]:
+        code, value = str(line["itemCd"]), as_number(line[name])
+        found[code] = combine(found[code], value) if code in found else value
+    return found
+
+
+def check_credit_note_limits(note: dict[str, Any], original: dict[str, Any], earlier: list[dict[str, Any]]) -> None:
+    """At most two credit notes per sale, the second settling the rest (1 %), within 183 days of the sale,
+    per item no more quantity (all credit notes together) and no higher unit price than the sale's."""
+    if len(earlier) >= MAX_CREDIT_NOTES:
+        raise fail(f"Maximum number of credit notes ({MAX_CREDIT_NOTES}) reached for orgInvcNo {note['orgInvcNo']}")
+    days = (_day(note["salesDt"]) - _day(original["salesDt"])).days
+    if days > MAX_CREDIT_NOTE_DAYS:
+        raise fail(f"Credit note is {days} days after the original invoice; the limit is {MAX_CREDIT_NOTE_DAYS}")
+    sold_qty, sold_price = _by_item(original, "qty", Decimal.__add__), _by_item(original, "prc", max)
+    credited = _by_item(note, "qty", Decimal.__add__)
+    for other in earlier:
+        for code, quantity in _by_item(other, "qty", Decimal.__add__).items():
+            credited[code] = credited.get(code, Decimal(0)) + quantity
+    for code, price in _by_item(note, "prc", max).items():
+        if code not in sold_qty:
+            raise fail(f"Item {code} is not on the original invoice")
+        if credited[code] > sold_qty[code]:
+            raise fail(f"Credit note quantity for item {code} exceeds the original invoice quantity")
+        if price > sold_price[code]:
+            raise fail(f"Credit note price for item {code} exceeds the original invoice price")
+    remaining = as_number(original["totAmt"]) - sum((as_number(o["totAmt"]) for o in earlier), Decimal(0))
+    total = as_number(note["totAmt"])
+    if total > remaining:
+        raise fail("Credit note amount exceeds the remaining sales invoice balance.")
+    if len(earlier) + 1 == MAX_CREDIT_NOTES and remaining - total > max(
+        CENT, remaining * SETTLE_VARIANCE_PERCENT / HUNDRED
+    ):
+        raise fail(f"The last credit note must settle the remaining balance of {shown(remaining)}")

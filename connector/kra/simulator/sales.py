@@ -71,6 +71,18 @@ def check_credit_note(call: Call, note: dict[str, Any]) -> None:
     expected, found = _buyer(original["request"]), _buyer(note)
     if expected != found:
         raise rules.fail(f"Invalid custTin. Expected: {expected}, But Found: {found}")
+    if call.strict:
+        rules.check_credit_note_limits(note, original["request"], _credit_notes_of(call, original_no))
+
+
+def _credit_notes_of(call: Call, original_no: int) -> list[dict[str, Any]]:
+    """The signed credit notes of one sale (this device)."""
+    found = []
+    for record in call.store.records("sale", tin=call.tin, bhf_id=call.bhf_id):
+        sale = record.body["request"]
+        if sale.get("rcptTyCd") == "R" and int(fields.as_number(sale.get("orgInvcNo") or 0)) == original_no:
+            found.append(sale)
+    return found
 
 
 def sign(call: Call, receipt_type: str) -> dict[str, Any]:
