@@ -165,7 +165,11 @@ def submit_command(args: argparse.Namespace) -> int:
     from connector.pipeline import Source
 
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
-    invoice = Invoice.from_json(text)
+    try:
+        invoice = Invoice.from_json(text)
+    except ValueError as error:  # pydantic's ValidationError and JSON syntax errors: this invoice only
+        print(f"not sent: {args.file}: {_invoice_problem(error, text)}", file=sys.stderr)
+        return 1
     context = Context(settings_from(args))
     device = context.settings.device(args.device)
     mapping = load_mapping(
@@ -178,3 +182,18 @@ def submit_command(args: argparse.Namespace) -> int:
     doc = Ledger(context.db).get(doc_id)
     print(jsonio.dumps({"id": doc.id, "state": doc.state, "reason": doc.reason, "receipt": doc.receipt}, pretty=True))
     return 0 if doc.state in SIGNED else 1
+
+
+def _invoice_problem(error: ValueError, text: str) -> str:
+    """Why a canonical invoice file was refused, naming document, line, field and value."""
+    from pydantic import ValidationError
+
+    from connector.model_bounds import validation_error
+
+    if not isinstance(error, ValidationError):
+        return f"not valid JSON ({error})"
+    try:
+        number = jsonio.loads(text).get("number")
+    except (ValueError, AttributeError):
+        number = None
+    return validation_error(error, str(number) if number else None).describe()
