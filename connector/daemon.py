@@ -9,7 +9,7 @@ import logging
 import signal
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from connector import metrics, monitor
 from connector.clock import now_utc
@@ -18,7 +18,7 @@ from connector.context import Context
 from connector.errors import ConfigurationError
 from connector.ledger import ACCEPTED, PENDING, QUEUED, Ledger
 from connector.pipeline import Pipeline, Source, build_sources
-from connector.queue import TaskQueue
+from connector.queue import WRITE_BACK_RETRIES, TaskQueue
 from connector.service import App, Listener, WebhookRouter
 
 log = logging.getLogger("connector.daemon")
@@ -172,6 +172,22 @@ class Daemon:
             ledger.transition(doc.id, QUEUED, "queued by the sweeper")
         for key in ledger.devices_with_work():
             self.queue.enqueue_drain(key)
-        cutoff = (now_utc() - timedelta(minutes=2)).isoformat()
-        for doc in ledger.documents("state = ? AND write_back_attempts = 0 AND updated_at < ?", [ACCEPTED, cutoff]):
-            self.queue.enqueue_write_back(doc.id)
+        for doc_id in write_backs_due(ledger, self.settings.queue.write_back_retry_seconds):
+            self.queue.enqueue_write_back(doc_id)
+
+
+def write_backs_due(ledger: Ledger, retry_seconds: float, now: datetime | None = None) -> list[int]:
+    """Signed documents whose receipt must be written back again: never tried (a lost task) after 2 minutes,
+    or failed however many attempts ago, each after its own backoff. The queue's retries of a failure come
+    first (the wait here is always longer); once they have run out this goes on, at most hourly, until the
+    receipt reaches its source."""
+    now = now or now_utc()
+    due = []
+    rows = ledger.db.execute("SELECT id, write_back_attempts, updated_at FROM documents WHERE state = ?", [ACCEPTED])
+    for doc_id, attempts, updated_at in rows.fetchall():
+        wait = 120.0 if attempts == 0 else retry_seconds * 2 ** min(attempts, 30) + 60
+        if attempts > WRITE_BACK_RETRIES:
+            wait = min(wait, 3600.0)
+        if datetime.fromisoformat(updated_at) < now - timedelta(seconds=wait):
+            due.append(doc_id)
+    return due

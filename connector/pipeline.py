@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from connector import jsonio, reference
 from connector.adapters import Listens, SourceAdapter, SourceDocument, adapter_class
+from connector.clock import now_utc
 from connector.config import DeviceSettings, Settings
 from connector.context import Context
 from connector.errors import ConfigurationError, ConnectorError, DocumentError, MappingError, SecretKeyError
@@ -240,8 +241,9 @@ class Pipeline:
         except Exception as exc:
             message = f"{type(exc).__name__}: {exc}"
             ledger.db.execute(
-                "UPDATE documents SET write_back_error = ?, write_back_attempts = write_back_attempts + 1 WHERE id = ?",
-                [message, document_id],
+                "UPDATE documents SET write_back_error = ?, write_back_attempts = write_back_attempts + 1,"
+                " updated_at = ? WHERE id = ?",  # updated_at: when it last failed (the sweeper's backoff)
+                [message, now_utc().isoformat(), document_id],
             )
             ledger.note(document_id, f"write-back failed: {message}")
             raise

@@ -13,6 +13,7 @@ from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from connector.config import Settings
+from connector.db import private_file
 from connector.pipeline import Pipeline
 
 log = logging.getLogger("connector.queue")
@@ -25,7 +26,7 @@ def make_huey(settings: Settings) -> Huey:
     queue = settings.queue
     if queue.redis_url:
         return RedisHuey(queue.name, url=queue.redis_url, results=False)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_file(settings.queue_path)  # 0600 in a 0700 data dir: tasks name documents and devices
     return SqliteHuey(queue.name, filename=str(settings.queue_path), results=False, timeout=30)
 
 

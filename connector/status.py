@@ -7,7 +7,8 @@ from typing import Any
 
 from connector.clock import now_utc
 from connector.context import Context
-from connector.ledger import NEEDS_FIX, Ledger
+from connector.errors import ConnectorError, SecretKeyError
+from connector.ledger import ACCEPTED, NEEDS_FIX, Ledger
 from connector.ledger.schema import SIGNED
 
 MAX_PROBLEMS = 10
@@ -37,8 +38,32 @@ def collect(context: Context, ledger: Ledger) -> dict[str, Any]:
         "documents": counts,
         "devices": devices,
         "queue_depth": _queue_depth(context),
-        "problems": _problems(ledger),
+        "not_written_back": not_written_back(ledger),
+        "problems": _key_problems(context) + _problems(ledger),
     }
+
+
+def not_written_back(ledger: Ledger) -> dict[str, Any]:
+    """Documents KRA signed whose receipt has not reached the source yet (failed, or waiting > 2 minutes)."""
+    where = "state = ? AND (write_back_attempts > 0 OR updated_at < ?)"
+    params = [ACCEPTED, (now_utc() - timedelta(minutes=2)).isoformat()]
+    count = ledger.db.execute(f"SELECT COUNT(*) FROM documents WHERE {where}", params).fetchone()[0]
+    docs = ledger.documents(where, params, order_by="write_back_attempts DESC, id", limit=MAX_PROBLEMS)
+    listed = [{"id": d.id, "document": d.label, "invoice_number": d.invoice_number, "attempts": d.write_back_attempts,
+               "last_error": d.write_back_error} for d in docs]  # fmt: skip
+    return {"count": count, "documents": listed}
+
+
+def _key_problems(context: Context) -> list[str]:
+    """The at-rest key missing or not fitting the stored CMC keys: nothing can be signed until it is restored."""
+    for device in context.settings.devices:
+        try:
+            context.devices.credentials(device)
+        except SecretKeyError as exc:
+            return [f"encryption key: {exc}"]
+        except ConnectorError:
+            continue  # e.g. not initialised yet: not a key problem
+    return []
 
 
 def _hours(iso: str | None) -> float | None:

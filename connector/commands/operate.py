@@ -11,6 +11,7 @@ from connector.commands.common import add_device_option, settings_from
 from connector.config import DEFAULT_FILE
 from connector.context import Context
 from connector.errors import ConfigurationError, ConnectorError
+from connector.instance_lock import InstanceLock
 from connector.ledger import NEEDS_FIX, STATES, Ledger, leases
 from connector.ledger.schema import IN_FLIGHT, SIGNED
 from connector.pipeline import Pipeline
@@ -46,16 +47,18 @@ def run_command(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     level = "DEBUG" if args.verbose else settings.log_level  # -v wins; otherwise the configured level
     logs.configure(level, settings.log_format, settings.log_file)
-    try:
-        daemon = Daemon(settings, workers=args.workers)
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"{startup.where(settings)}: {exc}") from None
-    refusals = startup.problems(settings, daemon.context, daemon.sources)
-    if refusals:
-        daemon.context.close()
-        raise ConfigurationError("cannot start:\n  " + "\n  ".join(refusals))
-    print(f"etims-connector: data in {settings.data_dir}; KRA {settings.kra.profile} at {settings.kra.api_base()}")
-    daemon.run_forever()
+    with InstanceLock(settings.data_dir):  # one `run` per data dir; a second one is refused naming the PID
+        try:
+            daemon = Daemon(settings, workers=args.workers)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{startup.where(settings)}: {exc}") from None
+        refusals = startup.problems(settings, daemon.context, daemon.sources)
+        if refusals:
+            daemon.context.close()
+            raise ConfigurationError("cannot start:\n  " + "\n  ".join(refusals))
+        kra = settings.kra
+        print(f"etims-connector: data in {settings.data_dir}; KRA {kra.profile} at {kra.api_base()}", flush=True)
+        daemon.run_forever()
     return 0
 
 
@@ -89,6 +92,13 @@ def status_command(args: argparse.Namespace) -> int:
         print(f"Device {device['name']} ({device['key']}): last invcNo {device['last_invoice_number']}, "
               f"waiting {device['waiting']}{oldest}")  # fmt: skip
     print(f"Queue depth: {report['queue_depth']}")
+    pending = report["not_written_back"]
+    if pending["count"]:
+        print(f"Signed, receipt not yet written back to the source: {pending['count']}")
+        for doc in pending["documents"]:
+            error = f", last error: {doc['last_error']}" if doc["last_error"] else ""
+            print(f"  [id {doc['id']}] {doc['document']} invcNo {doc['invoice_number']}: "
+                  f"{doc['attempts']} attempt(s){error}")  # fmt: skip
     for problem in report["problems"]:
         print(f"  ! {problem}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from connector import reference
+from connector.db import database_file, file_lock
 from connector.devices import ensure_table as ensure_devices
 
 # States of a document (see connector/ledger/__init__.py for the transitions).
@@ -38,6 +39,14 @@ TRANSITIONS: dict[str, set[str]] = {
 
 
 def ensure(db: sqlite_utils.Database) -> None:
+    """Create what is missing. Processes starting together take turns (a lock file beside the database), so
+    none of them meets `database is locked` half-way through creating tables."""
+    path = database_file(db)
+    with file_lock(path.with_name(path.name + ".schema-lock") if path else None):
+        _create(db)
+
+
+def _create(db: sqlite_utils.Database) -> None:
     ensure_devices(db)
     reference.ensure_tables(db)
     db.executescript(
