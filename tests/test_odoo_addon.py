@@ -258,7 +258,7 @@ def test_settings_fields_use_the_documented_parameters() -> None:
 
 def test_guard_and_resend_are_defined() -> None:
     methods = {node.name for node in move_class().body if isinstance(node, ast.FunctionDef)}
-    assert {"button_draft", "button_cancel", "_post", "action_kra_send_again"} <= methods
+    assert {"write", "button_draft", "button_cancel", "_post", "action_kra_send_again"} <= methods
     source = (ADDON / "models" / "account_move.py").read_text()
     assert GUARD_MESSAGE in source
 
@@ -548,11 +548,16 @@ def test_real_odoo_has_the_fields_read_only_and_not_copied(odoo: RealOdoo) -> No
 def test_real_odoo_guard_refuses_draft_and_cancel_of_a_signed_invoice(odoo: RealOdoo, sale: dict[str, int]) -> None:
     move = posted_move(odoo, sale)
     sign(odoo, move, 4242)
-    for method in ("button_draft", "button_cancel"):
+    for method, args in (("button_draft", ()), ("button_cancel", ()), ("write", ({"state": "draft"},))):
         with pytest.raises(odoorpc.error.RPCError) as refused:
-            odoo("account.move", method, [move])
+            odoo("account.move", method, [move], *args)
         assert str(refused.value) == GUARD_MESSAGE % 4242
     assert odoo.move(move, ["state"])["state"] == "posted"
+    unsigned = posted_move(odoo, sale)
+    odoo("account.move", "write", [unsigned], {"kra_state": "needs_fix"})
+    odoo("account.move", "button_draft", [unsigned])  # the guard is for signed invoices only
+    odoo("account.move", "button_cancel", [unsigned])
+    assert odoo.move(unsigned, ["state"])["state"] == "cancel"
     copy = odoo("account.move", "copy", move)
     copy = copy[0] if isinstance(copy, list) else copy  # 18 answers [id], 17 id
     copied = odoo.move(copy, list(FIELDS))

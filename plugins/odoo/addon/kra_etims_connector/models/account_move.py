@@ -45,6 +45,12 @@ class AccountMove(models.Model):
                     )
                 )
 
+    def write(self, vals):
+        # Every path that un-posts a move ends in write({'state': ...}); refuse it for signed moves too.
+        if vals.get("state") in ("draft", "cancel"):
+            self._kra_refuse_if_signed()
+        return super().write(vals)
+
     def button_draft(self):
         self._kra_refuse_if_signed()
         return super().button_draft()
