@@ -135,7 +135,8 @@ class Pipeline:
             problem = document_problem(exc, document.number or document.external_id).describe()
             canonical = None
             content_hash = f"problem:{hash_of(document.content)}"
-            log.warning("%s: document %s cannot be read: %s", source.name, document.external_id, problem)
+            if not isinstance(exc, DocumentError):  # an adapter's own refusals are routine, the rest is not
+                log.warning("%s: document %s cannot be read: %s", source.name, document.external_id, problem)
         recorded = self.ledger.record(
             source=source.name,
             external_id=document.external_id,
