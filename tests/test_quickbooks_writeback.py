@@ -161,3 +161,19 @@ def test_deleted_invoice_named_by_a_webhook_becomes_a_tombstone(qbo):
     realm.delete("Invoice", invoice["Id"])
     (document,) = adapter.fetch_changed([f"Invoice:{invoice['Id']}"])
     assert document.content["doc"]["status"] == "Deleted"
+
+
+def test_the_echo_of_our_own_write_back_is_not_read_again(connected):
+    realm, adapter, documents = connected
+    events: list = []
+    realm.listeners.append(events.append)
+    adapter.write_back(documents[0].ref, sample_receipt())
+    realm.edit("Invoice", documents[1].external_id, PrivateNote="a bookkeeper's edit")
+    echo, edit = (cloudevents_body([event]) for event in events)
+    assert adapter.accept_webhook({"intuit-signature": sign(echo, realm_token(adapter))}, echo).keys == []
+    answer = adapter.accept_webhook({"intuit-signature": sign(edit, realm_token(adapter))}, edit)
+    assert answer.keys == [f"Invoice:{documents[1].external_id}"]
+
+
+def realm_token(adapter) -> str:
+    return adapter.secrets.get("verifier_token")

@@ -18,7 +18,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from quickbooks.exceptions import QuickbooksException
@@ -56,6 +56,7 @@ class QuickBooksAdapter(SourceAdapter, Listens):
         self._lock = threading.Lock()
         self._definitions: dict[str, str] | None = None
         self._watermark: str | None = None
+        self._own_writes: dict[str, datetime] = {}  # "Invoice:130" -> LastUpdatedTime of our last write-back
         self.notes: list[str] = []  # write-back problems worth telling the user (advice)
 
     # ------------------------------------------------------------ reading
@@ -120,7 +121,7 @@ class QuickBooksAdapter(SourceAdapter, Listens):
             token = self.secrets.require("verifier_token", self.config.verifier_token_env)
             realm = self.tokens.realm_id()
         except ConfigurationError as exc:
-            log.error("%s: cannot check QuickBooks webhooks: %s", self.source_name, exc)
+            self._note([f"webhooks are refused: {exc}"])  # logged once
             return WebhookAnswer(status=401, body="webhook verifier token or company not configured")
         if not webhooks.verified(body, headers.get("intuit-signature"), token):
             log.warning("%s: webhook refused: bad or missing intuit-signature", self.source_name)
@@ -131,7 +132,9 @@ class QuickBooksAdapter(SourceAdapter, Listens):
             return WebhookAnswer(status=400, body="not an Intuit webhook payload")
         if others:
             log.debug("%s: webhook for other realm(s) %s ignored", self.source_name, ", ".join(sorted(others)))
-        return WebhookAnswer(status=200, keys=keys)
+        with self._lock:
+            fresh = [key for key, when in keys.items() if not webhooks.same_second(when, self._own_writes.get(key))]
+        return WebhookAnswer(status=200, keys=fresh)
 
     # ------------------------------------------------------------ write-back
 
@@ -197,6 +200,11 @@ class QuickBooksAdapter(SourceAdapter, Listens):
                         for name in writeback.dropped_fields(fields.get("CustomField", []), answer)])  # fmt: skip
             with self._lock:
                 self._remember(entity, answer or current)
+                updated = (answer.get("MetaData") or {}).get("LastUpdatedTime")
+                if updated:
+                    self._own_writes[f"{entity}:{entity_id}"] = datetime.fromisoformat(updated)
+                    while len(self._own_writes) > LATEST_KEPT:
+                        self._own_writes.pop(next(iter(self._own_writes)))
             return
         raise QuickBooksUnavailable(f"{entity} {entity_id} kept changing while the receipt was written (5010)")
 
