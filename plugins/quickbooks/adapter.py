@@ -37,6 +37,7 @@ log = logging.getLogger("plugins.quickbooks")
 
 LATEST_KEPT = 5000  # documents whose last-read version (SyncToken, notes) is kept for the write-back
 STALE_RETRIES = 4
+MAX_NOTES = 50  # the newest are kept for `doctor`
 
 
 class QuickBooksAdapter(SourceAdapter, Listens):
@@ -145,9 +146,7 @@ class QuickBooksAdapter(SourceAdapter, Listens):
         def body(current: dict[str, Any]) -> dict[str, Any] | None:
             if is_deleted(current) or is_voided(current):
                 state = "deleted" if is_deleted(current) else "voided"
-                log.warning("%s: %s was %s in QuickBooks after KRA signed it as %s: issue a credit note",
-                            self.source_name, label, state, cu)  # fmt: skip
-                self.notes.append(f"{label} was {state} after KRA signed it ({cu}): a credit note is needed")
+                self._note([f"{label} was {state} in QuickBooks after KRA signed it as {cu}: issue a credit note"])
                 return None
             fields: dict[str, Any] = {"PrivateNote": writeback.note_with(current.get("PrivateNote"),
                                                                         writeback.kra_block(receipt))}  # fmt: skip
@@ -218,6 +217,7 @@ class QuickBooksAdapter(SourceAdapter, Listens):
             if problem not in self.notes:
                 log.warning("%s: %s", self.source_name, problem)
                 self.notes.append(problem)
+                del self.notes[:-MAX_NOTES]
 
     # ------------------------------------------------------------ checks
 
