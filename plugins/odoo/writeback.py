@@ -9,6 +9,7 @@ unreachable Odoo raises (OdooError / OdooUnavailable) and the core's write-back 
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import UTC
 from typing import Any
 
@@ -52,19 +53,24 @@ def problem_marker(message: str) -> str:
 class WriteBack:
     def __init__(self, client: OdooClient) -> None:
         self.client = client
+        # One write-back at a time: two workers writing the same move (a queued task and the sweeper's
+        # re-queue of it) would both find it unwritten and both post a note.
+        self._lock = threading.Lock()
 
     def receipt(self, ref: dict[str, Any], receipt: Receipt, addon: bool) -> None:
         move_id = _move_id(ref)
-        if addon:
-            self._write_if_changed(move_id, receipt_fields(receipt))
-        self._note_once(move_id, receipt.signature, receipt_note(receipt))
+        with self._lock:
+            if addon:
+                self._write_if_changed(move_id, receipt_fields(receipt))
+            self._note_once(move_id, receipt.signature, receipt_note(receipt))
 
     def problem(self, ref: dict[str, Any], message: str, addon: bool) -> None:
         move_id = _move_id(ref)
         marker = problem_marker(message)
-        if addon:
-            self._write_if_changed(move_id, {"kra_state": "needs_fix", "kra_message": message})
-        self._note_once(move_id, marker, f"KRA eTIMS: needs fixing. {message} ({marker})")
+        with self._lock:
+            if addon:
+                self._write_if_changed(move_id, {"kra_state": "needs_fix", "kra_message": message})
+            self._note_once(move_id, marker, f"KRA eTIMS: needs fixing. {message} ({marker})")
 
     def clear_resend(self, move_ids: list[int]) -> None:
         """The connector has acted on "Send to KRA again": clear the request (one write for the page)."""
