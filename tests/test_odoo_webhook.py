@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from connector.errors import ConfigurationError
 from plugins.odoo.adapter import OdooAdapter
 from plugins.odoo.harness import adapter_for
 from plugins.odoo.testing import FakeOdoo, InvoiceLine
@@ -109,3 +110,16 @@ def test_preflight_refuses_when_odoos_own_kra_module_is_installed(odoo: FakeOdoo
 def test_advice_recommends_the_notification_once_the_addon_is_there(odoo: FakeOdoo) -> None:
     assert any("notify" in line for line in adapter_for(odoo).advice())
     assert adapter_for(odoo, secrets={"notify_token": TOKEN}).advice() == []
+
+
+def test_reading_is_refused_too_when_preflight_could_not_reach_odoo(odoo: FakeOdoo) -> None:
+    adapter = adapter_for(odoo)
+    invoice(odoo)
+    odoo.oscu_installed = True
+    odoo.stop()
+    assert adapter.preflight() == []  # Odoo down while `run` starts: checked again before reading
+    odoo.start()
+    with pytest.raises(ConfigurationError, match="l10n_ke_edi_oscu"):
+        list(adapter.fetch_new(None))
+    odoo.oscu_installed = False
+    assert len(list(adapter.fetch_new(None))) == 1

@@ -21,10 +21,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connector.adapters import Listens, SourceAdapter, SourceDocument, WebhookAnswer
-from connector.errors import ConnectorError
+from connector.errors import ConfigurationError, ConnectorError
 from connector.models import Invoice, Receipt
 from plugins.odoo.canonical import to_invoice
-from plugins.odoo.client import OdooClient, OdooError
+from plugins.odoo.client import OdooClient, OdooError, OdooUnavailable
 from plugins.odoo.config import OdooConfig
 from plugins.odoo.reading import Reader, make_cursor
 from plugins.odoo.writeback import WriteBack
@@ -46,6 +46,7 @@ class OdooAdapter(SourceAdapter, Listens):
         self.client = OdooClient(config, self._password)
         self.reader = Reader(self.client, config, self.source_name)
         self.writer = WriteBack(self.client)
+        self._oscu_checked = False
 
     def __repr__(self) -> str:
         return f"OdooAdapter({self.source_name!r}, {self.config.url!r}, db={self.config.database!r})"
@@ -61,6 +62,7 @@ class OdooAdapter(SourceAdapter, Listens):
     # ------------------------------------------------------------ reading
 
     def fetch_new(self, cursor: str | None) -> Iterator[tuple[SourceDocument, str | None]]:
+        self._refuse_if_oscu()
         cache: dict[str, Any] = {}
         for page in self.reader.pages(cursor):
             documents = self.reader.documents(page, cache)
@@ -72,6 +74,7 @@ class OdooAdapter(SourceAdapter, Listens):
         ids = [int(k) for k in keys if str(k).isdigit()]
         if not ids:
             return
+        self._refuse_if_oscu()
         moves = self.reader.moves_by_id(ids)  # other companies' and unposted moves are filtered out here
         documents = self.reader.documents(moves, {})
         yield from documents
@@ -122,7 +125,22 @@ class OdooAdapter(SourceAdapter, Listens):
 
     # ------------------------------------------------------------ checks
 
+    def _refuse_if_oscu(self) -> None:
+        """The preflight check again at the first read (Odoo may have been down when `run` started it)."""
+        if not self._oscu_checked:
+            problems = self._oscu_problems()
+            if problems:
+                raise ConfigurationError(f"source {self.source_name!r}: " + " ".join(problems))
+            self._oscu_checked = True
+
     def preflight(self) -> list[str]:
+        try:
+            return self._oscu_problems()
+        except OdooUnavailable as error:  # checked again before the first read (see _refuse_if_oscu)
+            log.warning("%s: %s; Odoo's own KRA module will be checked when Odoo answers", self.source_name, error)
+            return []
+
+    def _oscu_problems(self) -> list[str]:
         self.reader.resolve()
         rows = self.client.search_read("ir.module.module", [("name", "=", OSCU_MODULE)], ["state"])
         if not rows or rows[0].get("state") != "installed":
@@ -130,7 +148,7 @@ class OdooAdapter(SourceAdapter, Listens):
         if self._oscu_inactive():
             return []
         return [
-            f"source {self.source_name!r}: Odoo's own KRA module {OSCU_MODULE} is installed and may be active for "
+            f"Odoo's own KRA module {OSCU_MODULE} is installed and may be active for "
             f"company {self.config.company!r}; two systems numbering the same KRA device would break its invoice "
             "sequence. Uninstall it (or deactivate it for this company) before running the connector."
         ]
@@ -148,19 +166,19 @@ class OdooAdapter(SourceAdapter, Listens):
         advice = []
         if not self.reader.addon:
             advice.append(
-                f"source {self.source_name!r}: install the Odoo addon {ADDON_MODULE} (folder printed by "
+                f"install the Odoo addon {ADDON_MODULE} (folder printed by "
                 "`etims-connector odoo addon-path`) so that KRA's receipt, signature and QR code show on the "
                 "invoice form and PDF; without it results go to the chatter only"
             )
         elif not self._notify_token():
             advice.append(
-                f"source {self.source_name!r}: set the addon's notify URL and token in Odoo and store the token "
+                "set the addon's notify URL and token in Odoo and store the token "
                 f"with `etims-connector source set-secret {self.source_name} notify_token` so posted invoices "
                 "are sent at once (polling still catches up)"
             )
         rows = self.client.search_read("ir.module.module", [("name", "=", OSCU_MODULE)], ["state"])
         if rows and rows[0].get("state") == "installed" and self._oscu_inactive():
-            advice.append(f"source {self.source_name!r}: {OSCU_MODULE} is installed but not active for this "
+            advice.append(f"{OSCU_MODULE} is installed but not active for this "
                           "company; do not activate it while the connector sends this company's invoices")  # fmt: skip
         return advice
 
