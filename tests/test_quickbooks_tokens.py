@@ -153,3 +153,12 @@ def test_limiter_keeps_the_realm_under_its_fake_limit(qbo):
     for thread in threads:
         thread.join(30)
     assert not any(record.status == 429 for record in realm.request_log)
+
+
+def test_a_hung_server_times_out_instead_of_blocking(qbo):
+    realm, adapter = connected_adapter(qbo, timeout_seconds=0.3, error_retries=1)
+    seed(realm, 1)
+    realm.latency = 2.0  # longer than the timeout: the library alone would wait for ever
+    with pytest.raises(QuickBooksUnavailable, match="Timeout"):
+        list(adapter.fetch_new(None))
+    realm.latency = 0.0
