@@ -55,9 +55,9 @@ def test_polling_cost_is_a_few_calls_per_page_not_per_document(odoo: FakeOdoo) -
     fetched = [d for d, _ in adapter.fetch_new(first_cursor)]
     assert len(fetched) == 100
     pages = 100 // 20 + 1  # the last search_read finds the end
-    assert odoo.calls[("account.move", "search_read")] == pages
+    assert odoo.calls[("account.move", "search_read")] == pages + 1  # + the late-arrivals check (ids and dates)
     assert odoo.calls[("account.move.line", "read")] == 100 // 20
-    assert sum(odoo.calls.values()) <= 5 * pages
+    assert sum(odoo.calls.values()) <= 5 * pages + 1
 
 
 def test_our_write_back_changes_nothing_a_poll_would_record(odoo: FakeOdoo) -> None:
@@ -121,3 +121,18 @@ def test_a_resend_request_is_yielded_once_and_cleared(odoo: FakeOdoo) -> None:
     assert odoo.record("account.move", move_id)["kra_resend_requested"] is False
     odoo.clock.tick(2)
     assert [d.retry_requested for d, _ in adapter.fetch_new(cursor)] in ([], [False])
+
+
+def test_a_move_committed_late_behind_the_cursor_is_still_read(odoo: FakeOdoo) -> None:
+    odoo.clock.freeze("2026-12-02 15:24:00")
+    slow = simple(odoo, post=False)  # a long transaction stamps its rows at its start…
+    odoo.clock.tick(5)
+    quick = simple(odoo)  # …while a quick one commits first, with a later write_date
+    adapter = adapter_for(odoo)
+    seen, cursor = poll(adapter, None)
+    assert seen == [str(quick)]
+    odoo.clock.tick(5)
+    odoo.store.get("account.move", slow).update(state="posted", name="INV/2026/09999", write_date="2026-12-02 15:24:00")
+    again, after = poll(adapter, cursor)
+    assert again == [str(slow)] and after == cursor  # read, and the cursor does not move back
+    assert poll(adapter, cursor)[0] == []  # once

@@ -64,11 +64,19 @@ class OdooAdapter(SourceAdapter, Listens):
     def fetch_new(self, cursor: str | None) -> Iterator[tuple[SourceDocument, str | None]]:
         self._refuse_if_oscu()
         cache: dict[str, Any] = {}
+        late = self.reader.late_arrivals(cursor)
+        if late:  # committed late, behind the cursor: yielded without moving it
+            yield from self._yield_page(late, cache, lambda _move: cursor)
         for page in self.reader.pages(cursor):
-            documents = self.reader.documents(page, cache)
-            for move, document in zip(page, documents, strict=True):
-                yield document, make_cursor(move)
-            self._clear_resend(documents)  # the core has recorded (and honoured) them by now
+            yield from self._yield_page(page, cache, make_cursor)
+
+    def _yield_page(self, moves: list[dict[str, Any]], cache: dict[str, Any],
+                    cursor_of: Any) -> Iterator[tuple[SourceDocument, str | None]]:  # fmt: skip
+        documents = self.reader.documents(moves, cache)
+        for move, document in zip(moves, documents, strict=True):
+            self.reader.seen[move["id"]] = move["write_date"]
+            yield document, cursor_of(move)
+        self._clear_resend(documents)  # the core has recorded (and honoured) them by now
 
     def fetch_changed(self, keys: list[str]) -> Iterator[SourceDocument]:
         ids = [int(k) for k in keys if str(k).isdigit()]

@@ -11,6 +11,7 @@ kra_* fields: our own write-back changes those, and an unchanged document must l
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from connector.adapters import SourceDocument
@@ -37,6 +38,8 @@ PRODUCT_OPTIONAL = ["detailed_type"]
 PARTNER_FIELDS = ["name", "vat", "mobile", "email", "country_id"]
 PARTNER_OPTIONAL = ["contact_address_inline"]
 SALE_TYPES = ["out_invoice", "out_refund"]
+ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"
+LATE_SECONDS = 300  # how long an Odoo transaction may run between stamping write_date and committing
 
 
 def parse_cursor(cursor: str | None) -> tuple[str, int] | None:
@@ -67,6 +70,7 @@ class Reader:
         self.company_id: int | None = None
         self.journal_ids: list[int] = []
         self.company_price_include: str | None = None
+        self.seen: dict[int, str] = {}  # move id -> write_date yielded by this process (late_arrivals' memory)
 
     # ------------------------------------------------------------ set-up (once per connection)
 
@@ -120,13 +124,17 @@ class Reader:
 
     # ------------------------------------------------------------ reading
 
+    def poll_domain(self) -> list[Any]:
+        domain = self.base_domain()
+        if self.addon:
+            domain.append(("kra_state", "!=", "signed"))  # signed and written back: nothing more to do
+        return domain
+
     def pages(self, cursor: str | None) -> Iterator[list[dict[str, Any]]]:
         """Pages of moves after `cursor`, oldest change first."""
         self.resolve()
         position = parse_cursor(cursor)
-        domain, fields = self.base_domain(), self.move_fields()
-        if self.addon:
-            domain.append(("kra_state", "!=", "signed"))  # signed and written back: nothing more to do
+        domain, fields = self.poll_domain(), self.move_fields()
         while True:
             page = self.client.search_read("account.move", domain + after(position), fields,
                                            order="write_date asc, id asc", limit=self.config.page_size)  # fmt: skip
@@ -136,6 +144,28 @@ class Reader:
             if len(page) < self.config.page_size:
                 return
             position = (page[-1]["write_date"], page[-1]["id"])
+
+    def late_arrivals(self, cursor: str | None) -> list[dict[str, Any]]:
+        """Moves at or before the cursor whose write_date is within LATE_SECONDS of it and that this process has
+        not yielded with that write_date: rows committed by a transaction that began before an earlier poll
+        (Odoo stamps write_date with the transaction's start) would otherwise be passed for good.
+
+        One small call per poll (ids and dates only). After a restart the window is read once more, which is
+        harmless: the ledger ignores unchanged documents.
+        """
+        position = parse_cursor(cursor)
+        if position is None:
+            return []
+        self.resolve()
+        write_date, move_id = position
+        since = (datetime.strptime(write_date, ODOO_DATETIME) - timedelta(seconds=LATE_SECONDS)).strftime(ODOO_DATETIME)
+        not_after = ["|", ("write_date", "<", write_date), "&", ("write_date", "=", write_date), ("id", "<=", move_id)]
+        rows = self.client.search_read("account.move", [*self.poll_domain(), ("write_date", ">=", since), *not_after],
+                                       ["write_date"])  # fmt: skip
+        for seen_id in [i for i, stamp in self.seen.items() if stamp < since]:
+            del self.seen[seen_id]
+        late = [row["id"] for row in rows if self.seen.get(row["id"]) != row["write_date"]]
+        return self.moves_by_id(late) if late else []
 
     def moves_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
         self.resolve()
