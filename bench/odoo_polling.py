@@ -33,7 +33,7 @@ def poll(odoo: FakeOdoo, adapter: object, cursor: str | None, label: str, page_s
     calls: Counter[tuple[str, str]] = Counter(odoo.calls)
     pages = calls[("account.move", "search_read")]
     total = sum(calls.values())
-    print(f"\n{label}: {documents} documents, {pages} search_read pages (page size {page_size}), "
+    print(f"\n{label}: {documents} documents, {pages} move searches (page size {page_size}; +1 late check), "
           f"{total} RPC calls, {total / max(pages, 1):.2f} calls per page, "
           f"{total / max(documents, 1):.4f} calls per document, {elapsed:.2f} s "
           f"({documents / elapsed if elapsed else 0:.0f} documents/s)")  # fmt: skip
