@@ -56,12 +56,11 @@ def to_invoice(content: dict[str, Any], *, source: str, mapping: Mapping, option
     }
     if is_credit:
         fields |= _credit_fields(move, source, mapping, options, where)
-    if "erp_totals" in Invoice.model_fields:
-        fields["erp_totals"] = {
-            "untaxed": dec(move["amount_untaxed"]),
-            "tax": dec(move["amount_tax"]),
-            "total": dec(move["amount_total"]),
-        }
+    fields["erp_totals"] = {  # Odoo's own figures, document currency: the core cross-checks the KRA request
+        "untaxed": dec(move["amount_untaxed"]),
+        "tax": dec(move["amount_tax"]),
+        "total": dec(move["amount_total"]),
+    }
     return Invoice.model_validate(fields)
 
 
