@@ -243,3 +243,14 @@ def test_unreportable_values_name_the_odoo_record_field_and_value(
     error = caught.value
     assert error.field == field and value_part in str(error.value)
     assert f"account.move {move_id}" in (error.document or "")
+
+
+def test_18_tax_without_override_follows_the_company_default(odoo: FakeOdoo) -> None:
+    if odoo.version != "18":
+        pytest.skip("price_include_override and res.company.account_price_include are Odoo 18")
+    ids = odoo.ids
+    odoo.store.get("account.tax", ids.tax_vat16)["price_include_override"] = False
+    odoo.store.get("res.company", ids.company)["account_price_include"] = "tax_included"
+    move_id = odoo.make_invoice(lines=[line(ids.product_widget, 1, "1160", [ids.tax_vat16])])
+    [only] = read(adapter_for(odoo), move_id).lines
+    assert only.price_includes_vat and only.taxes[0].price_included

@@ -152,3 +152,17 @@ def test_write_back_and_needs_fix_reach_odoo_once(accountant: Accountant, adapte
 def test_preflight_and_health(adapter: OdooAdapter) -> None:
     assert adapter.preflight() == []  # Community: Odoo's own l10n_ke_edi_oscu is not there
     assert "Odoo 1" in adapter.health()
+
+
+def test_send_to_kra_again_is_seen_once_and_cleared(accountant: Accountant, adapter: OdooAdapter,
+                                                    posted: dict[str, int]) -> None:  # fmt: skip
+    if not adapter.reader.addon:
+        pytest.skip("the kra_etims_connector addon is not installed on this Odoo")
+    refund = posted["refund"]
+    adapter.report_problem({"id": refund}, "KRA said: original invoice not found")
+    accountant("account.move", "action_kra_send_again", [refund])  # the button on the needs-fix invoice
+    [document] = list(adapter.fetch_changed([str(refund)]))
+    assert document.retry_requested
+    assert accountant.one("account.move", refund, ["kra_resend_requested"])["kra_resend_requested"] is False
+    [again] = list(adapter.fetch_changed([str(refund)]))
+    assert not again.retry_requested
