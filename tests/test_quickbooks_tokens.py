@@ -162,3 +162,36 @@ def test_a_hung_server_times_out_instead_of_blocking(qbo):
     with pytest.raises(QuickBooksUnavailable, match="Timeout"):
         list(adapter.fetch_new(None))
     realm.latency = 0.0
+
+
+# ---------------------------------------------------------------- reading modes (same fake, other concerns)
+
+
+def test_first_run_pages_through_the_query_then_cdc_takes_over(qbo):
+    realm, adapter = connected_adapter(qbo, page_size=2)
+    invoices = seed(realm, 5)
+    fetched = list(adapter.fetch_new(None))
+    assert sorted(d.external_id for d, _ in fetched) == sorted(i["Id"] for i in invoices)
+    assert realm.requests[("GET", "cdc")] == 0
+    cursor = fetched[-1][1]
+    realm.edit("Invoice", invoices[0]["Id"], DocNumber="EDITED-1")
+    again = list(adapter.fetch_new(cursor))
+    assert [d.number for d, _ in again] == ["EDITED-1"] and realm.requests[("GET", "cdc")] == 1
+
+
+def test_a_full_cdc_answer_is_not_trusted(qbo):
+    realm, adapter = connected_adapter(qbo, cdc_max=3)
+    realm.cdc_max = 3
+    cursor = list(adapter.fetch_new(None)) or None
+    start = qbo.clock.now().isoformat()
+    invoices = seed(realm, 5)
+    fetched = list(adapter.fetch_new(cursor or start))
+    assert sorted(d.external_id for d, _ in fetched) == sorted(i["Id"] for i in invoices)  # not just the first 3
+
+
+def test_a_gap_over_thirty_days_reads_by_query(qbo):
+    realm, adapter = connected_adapter(qbo)
+    seed(realm, 2)
+    old = (now_utc() - timedelta(days=45)).isoformat()
+    assert len(list(adapter.fetch_new(old))) == 2
+    assert realm.requests[("GET", "cdc")] == 0

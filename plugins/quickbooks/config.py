@@ -36,6 +36,7 @@ class QuickBooksConfig(BaseModel):
     start_date: date | None = None  # first run reads documents changed since this day; None: `backfill_days` ago
     backfill_days: int = Field(default=30, ge=1)
     page_size: int = Field(default=1000, ge=1, le=1000)
+    cdc_max: int = Field(default=1000, ge=1)  # QBO's cap on objects per CDC answer (a full answer → query instead)
 
     # limits and networking (per realm, in this process)
     timeout_seconds: float = Field(default=30.0, gt=0)

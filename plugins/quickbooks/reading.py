@@ -2,8 +2,8 @@
 look-ups that make a document self-contained (customer, items, tax rates, a credit memo's original).
 
 The watermark is QBO's own response `time` (no clock skew). CDC is used while the watermark is < 29 days old
-and the answer is not saturated (≥ `CDC_MAX` objects is not a safe checkpoint); otherwise, and on the first run,
-a query on `MetaData.LastUpdatedTime` with paging. Invoices come before credit memos.
+and the answer is not saturated (`cdc_max` objects, QBO's cap, is not a safe checkpoint); otherwise, and on the
+first run, a query on `MetaData.LastUpdatedTime` with paging. Invoices come before credit memos.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from plugins.quickbooks.documents import custom_field, is_voided
 from plugins.quickbooks.writeback import MEMO_PREFIX, without_block
 
 ENTITIES = ("Invoice", "CreditMemo")
-CDC_MAX = 1000
 CDC_DAYS = 29
 CHUNK = 100
 CACHE_SECONDS = 300.0
@@ -54,7 +53,7 @@ class Reader:
         since = cursor or self.start()
         if cursor is not None and not self._too_old(cursor):
             found, at = self.client.cdc(list(ENTITIES), cursor)
-            if sum(len(rows) for rows in found.values()) < CDC_MAX:
+            if sum(len(rows) for rows in found.values()) < self.config.cdc_max:
                 return [(name, doc) for name in ENTITIES for doc in found[name]], at
         return self.by_query(since)
 
