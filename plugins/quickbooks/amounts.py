@@ -33,19 +33,23 @@ def largest_remainder(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return parts
 
 
-def price_for(amount: Decimal, quantity: Decimal, listed: Decimal | None = None) -> Decimal:
-    """The unit price (fewest decimals, ≤ 10) whose quantity × price rounds to `amount` exactly.
+PRICE_PLACES = 6  # the canonical model keeps at most 6 decimals (QBO's UnitPrice may have 7)
 
-    `listed` (the document's own unit price) is kept when it already gives `amount`.
+
+def price_for(amount: Decimal, quantity: Decimal, listed: Decimal | None = None) -> Decimal:
+    """The unit price (fewest decimals, ≤ 6) whose quantity × price rounds to `amount` exactly.
+
+    `listed` (the document's own unit price) is kept when it already gives `amount` with ≤ 6 decimals. Only a
+    quantity above ~10 000 can leave no such price; the nearest 6-decimal price is used then.
     """
-    if listed is not None and cents(listed * quantity) == amount:
+    if listed is not None and -listed.as_tuple().exponent <= PRICE_PLACES and cents(listed * quantity) == amount:  # type: ignore[operator]
         return listed
     exact = amount / quantity
-    for places in range(2, 11):
+    for places in range(2, PRICE_PLACES + 1):
         price = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
         if cents(price * quantity) == amount:
             return price
-    return exact.quantize(Decimal(1).scaleb(-10), rounding=ROUND_HALF_UP)
+    return exact.quantize(Decimal(1).scaleb(-PRICE_PLACES), rounding=ROUND_HALF_UP)
 
 
 def discount_as_percent(base: Decimal, target: Decimal, percent: Decimal | None) -> Decimal | None:
