@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
-from connector import __version__
+from connector import __version__, logs
 from connector.errors import ConnectorError
 
 COMMAND_MODULES = (
@@ -43,10 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure("DEBUG" if args.verbose else "WARNING")  # `run` applies the configured level and format
     try:
         return int(args.func(args) or 0)
     except ConnectorError as exc:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("connector.sending")
 
 WRITE_BACK_BATCH = 50
+OUTCOMES = {ACCEPTED: "accepted", NEEDS_FIX: "needs-fix", RETRY_WAIT: "retry-later", UNKNOWN: "unknown, reading back"}
 
 
 class Waiting(Exception):
@@ -74,6 +75,7 @@ class DeviceSender:
             wait = (head.next_attempt_at or 0) - time.time()
             if wait > 0:
                 return wait
+            started = time.monotonic()
             try:
                 self.step(head)
             except Waiting as pause:
@@ -82,11 +84,26 @@ class DeviceSender:
                 wait = self.poisoned(head, exc)
                 if wait is not None:
                     return wait
+            finally:
+                self.log_outcome(head, time.monotonic() - started)
             if len(self.signed) >= WRITE_BACK_BATCH:
                 self.flush()
             if not renew():
                 return None
         return 0.0
+
+    def log_outcome(self, before: Document, seconds: float) -> None:
+        """One INFO line per document per outcome: `source:number → invcNo N accepted (rcpt 123, 0.4 s)`."""
+        doc = self.ledger.get(before.id)
+        if doc.state == before.state and doc.attempts == before.attempts:
+            return
+        extra = {"document": doc.label, "device": self.key, "state": doc.state, "outcome": OUTCOMES.get(doc.state)}
+        if doc.state == ACCEPTED:
+            rcpt = (doc.receipt or {}).get("receipt_number")
+            log.info("%s → invcNo %s accepted (rcpt %s, %.1f s)", doc.label, doc.invoice_number, rcpt, seconds,
+                     extra=extra)  # fmt: skip
+        elif doc.state in OUTCOMES:
+            log.info("%s → %s: %s", doc.label, OUTCOMES[doc.state], doc.reason or "", extra=extra)
 
     def flush(self) -> None:
         """Hand the documents signed so far to the write-back queue."""

@@ -14,6 +14,7 @@ import pytest
 
 from connector import logs
 from tests.conftest import initialise_all, make_settings
+from tests.pipeline_helpers import make_invoice
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +80,23 @@ def test_run_writes_json_logs_to_its_file(tmp_path: Path, simulator) -> None:
     entries = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert any(e["message"].startswith("running: 1 source(s)") for e in entries)
     assert any(e["message"] == "stopping" for e in entries)
+
+
+def test_one_line_per_document_per_outcome(tmp_path: Path, simulator, caplog: pytest.LogCaptureFixture) -> None:
+    from connector.pipeline import Pipeline, Source, default_mapping
+
+    settings = make_settings(tmp_path, simulator.legacy_base)
+    context = initialise_all(settings)
+    pipeline = Pipeline(context, {})
+    source = Source("test", None, default_mapping("test"), settings.device())
+    for invoice in (make_invoice("LOG-1"), make_invoice("LOG-BAD", tax="NO-SUCH-TAX")):
+        pipeline.record_invoice(invoice, source, {"test": invoice.number})
+    caplog.set_level(logging.DEBUG)
+    pipeline.drain(settings.device().key)
+    lines = [r for r in caplog.records if r.name == "connector.sending"]
+    assert [r.getMessage().split(" (rcpt")[0] for r in lines][:1] == ["test:LOG-1 → invcNo 1 accepted"]
+    assert lines[1].getMessage().startswith("test:LOG-BAD → needs-fix: ") and "NO-SUCH-TAX" in lines[1].getMessage()
+    assert [getattr(r, "outcome", None) for r in lines] == ["accepted", "needs-fix"]
+    kra = [r for r in caplog.records if r.name == "connector.kra" and "saveTrnsSalesOsdc" in r.getMessage()]
+    assert len(kra) == 1 and kra[0].levelno == logging.DEBUG  # each KRA call once, at DEBUG
+    assert not [r for r in caplog.records if r.name.startswith(("httpx", "httpcore")) and r.levelno >= logging.INFO]

@@ -216,7 +216,7 @@ class KraClient:
             response=redact(answer.response),
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
-        log.info("%s -> %s %s (%.2fs)", endpoint.legacy, result.outcome, result.code or "", result.elapsed_seconds)
+        log.debug("%s -> %s %s (%.2fs)", endpoint.legacy, result.outcome, result.code or "", result.elapsed_seconds)
         return result
 
     def _headers(self, endpoint: Endpoint, payload: dict[str, Any]) -> dict[str, str]:
