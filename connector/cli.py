@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConnectorError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except (IsADirectoryError, NotADirectoryError, FileNotFoundError, PermissionError) as exc:
+        print(f"error: {exc.filename}: {exc.strerror.lower() if exc.strerror else exc}", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError as exc:
+        print(f"error: a file is not UTF-8 text ({exc.reason} at byte {exc.start})", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # output piped into `head` and the like

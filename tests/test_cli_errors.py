@@ -1,0 +1,36 @@
+"""Errors a user can cause with their input are one clear line and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "connector.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["submit", "no-such.json"], "error: no-such.json: no such file or directory"),
+        (["submit", "."], "error: .: is a directory"),
+        (["payload", "build", "no-such.json"], "No such file or directory"),
+        (["csv", "import", "missing.csv"], "missing.csv"),
+        (["--config", "nope.toml", "status"], "configuration file nope.toml does not exist"),
+    ],
+)
+def test_bad_files_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    done = run(*args, cwd=tmp_path)
+    assert done.returncode != 0
+    assert message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_binary_invoice_file(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_bytes(b"\xff\xfe\x00garbage")
+    done = run("payload", "build", "bad.json", cwd=tmp_path)
+    assert done.returncode != 0 and "Traceback" not in done.stderr and "error" in done.stderr.lower(), done.stderr
