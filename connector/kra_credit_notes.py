@@ -11,7 +11,8 @@ KRA's answers agree on:
   in East Africa Time (a calendar-month rule would allow 181 to 184 days depending on the month;
   a number of days is one rule everyone can check);
 * per item, quantities (all credit notes together) and unit prices never above the original's.
-  Prices are compared as KRA sees them: the `prc` of the request, in KES.
+  Prices are compared as KRA sees them, the `prc` of the request in KES, with the same variance
+  allowed (1 %): a foreign-currency credit note at the invoice's price moves with the exchange rate.
 
 Each message says it is KRA's rule and what to do instead. No I/O here.
 """
@@ -89,7 +90,7 @@ def amount_problems(
         return
     for number, code, price in prices:
         highest = original.unit_prices.get(code)
-        if highest is not None and price > highest:
+        if highest is not None and price > highest * (1 + limits.allow_variance_percent / HUNDRED):
             message = (
                 f"KRA's rule: a credit note's unit price may not be above the original invoice's "
                 f"(KES {highest} for this item, this line gives KES {price}): credit at the original price"

@@ -209,7 +209,7 @@ def check_credit_note_limits(note: dict[str, Any], original: dict[str, Any], ear
             raise fail(f"Item {code} is not on the original invoice")
         if credited[code] > sold_qty[code]:
             raise fail(f"Credit note quantity for item {code} exceeds the original invoice quantity")
-        if price > sold_price[code]:
+        if price > sold_price[code] * (1 + SETTLE_VARIANCE_PERCENT / HUNDRED):  # exchange-rate drift
             raise fail(f"Credit note price for item {code} exceeds the original invoice price")
     remaining = as_number(original["totAmt"]) - sum((as_number(o["totAmt"]) for o in earlier), Decimal(0))
     total = as_number(note["totAmt"])
