@@ -273,6 +273,11 @@ class Pipeline:
                 document_id, QUEUED, "sending again, as asked in the source", reason=None, attempts=0
             )
             report.devices.add(doc.device_key)
+        elif doc.state == NEEDS_FIX or doc.state in SIGNED:
+            # Nothing to send (it still cannot be read, or KRA signed it already): tell the source again,
+            # so the state it shows is the ledger's and not the "queued" the request put there.
+            self.ledger.note(document_id, f"asked in the source to send it again; it is {doc.state}: told again")
+            self.enqueue_write_back(document_id)
 
     def backoff(self, attempts: int) -> float:
         queue = self.settings.queue
