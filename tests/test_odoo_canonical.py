@@ -254,3 +254,16 @@ def test_18_tax_without_override_follows_the_company_default(odoo: FakeOdoo) -> 
     move_id = odoo.make_invoice(lines=[line(ids.product_widget, 1, "1160", [ids.tax_vat16])])
     [only] = read(adapter_for(odoo), move_id).lines
     assert only.price_includes_vat and only.taxes[0].price_included
+
+
+def test_a_foreign_buyers_vat_number_is_not_sent_as_a_pin(odoo: FakeOdoo, adapter: OdooAdapter) -> None:
+    ids = odoo.ids
+    [germany] = [c for c, row in odoo.store.tables["res.country"].items() if row.get("code") == "DE"] or [None]
+    if germany is None:
+        germany = odoo.store.insert("res.country", {"name": "Germany", "code": "DE"})
+    partner = odoo.builder.add_partner({"name": "Berlin GmbH", "vat": "DE123456789", "country_id": germany})
+    if "country_code" in odoo.schema()["res.partner"]:
+        odoo.store.get("res.partner", partner)["country_code"] = "DE"
+    move_id = odoo.make_invoice(lines=[line(ids.product_widget, 1, "100", [ids.tax_vat16])], partner=partner)
+    buyer = read(adapter, move_id).buyer
+    assert buyer is not None and buyer.name == "Berlin GmbH" and buyer.pin is None

@@ -160,9 +160,8 @@ def _buyer(partner: dict[str, Any] | None, where: str) -> Party | None:
     if not partner:
         return None
     vat = re.sub(r"[\s-]", "", str(partner.get("vat") or "")).upper() or None
-    country = (m2o_name(partner.get("country_id")) or "Kenya").casefold()
     if vat and not KRA_PIN.match(vat):
-        if country == "kenya":
+        if _in_kenya(partner):
             raise DocumentError("the customer's Tax ID is not a KRA PIN (a letter, 9 digits, a letter)",
                                 document=where, field="partner_id.vat",
                                 value=f"res.partner {partner['id']} {partner.get('vat')!r}")  # fmt: skip
@@ -174,6 +173,15 @@ def _buyer(partner: dict[str, Any] | None, where: str) -> Party | None:
         email=text(partner.get("email")),
         address=text(partner.get("contact_address_inline")),
     )
+
+
+def _in_kenya(partner: dict[str, Any]) -> bool:
+    """Kenyan, or no country given (a Kenyan business's customers are Kenyan unless said otherwise)."""
+    code = partner.get("country_code")
+    if code:
+        return str(code).upper() == "KE"
+    name = m2o_name(partner.get("country_id"))
+    return name is None or name.casefold() == "kenya"
 
 
 def _credit_fields(move: dict[str, Any], source: str, mapping: Mapping, options: Any, where: str) -> dict[str, Any]:
