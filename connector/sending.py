@@ -193,7 +193,9 @@ class DeviceSender:
     def _precheck(self, invoice: Invoice, mapping: Any, original: Any) -> list[DocumentError]:
         from connector.kra_payload import precheck
 
-        return precheck(invoice, mapping, original=original, tax_rates=self.tax_rates, profile=self.profile)
+        limits = self.pipeline.settings.credit_notes
+        return precheck(invoice, mapping, original=original, tax_rates=self.tax_rates, profile=self.profile,
+                        limits=limits)  # fmt: skip
 
     def _build(self, invoice: Invoice, mapping: Any, number: int, original: Any, codes: dict[str, str]) -> dict:
         from connector.kra_payload import AuditNames, DeviceIdentity, build_sale

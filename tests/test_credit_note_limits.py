@@ -110,3 +110,20 @@ def test_the_strict_simulator_enforces_the_same_limits() -> None:
     dearer = credit | {"itemList": [{"itemCd": "KE2NTNO0000001", "qty": "1", "prc": "120.00"}], "totAmt": "120"}
     with pytest.raises(rules.Rejected, match="price"):
         rules.check_credit_note_limits(dearer, sale, [])
+
+
+def test_the_configured_limits_reach_the_sender(context, simulator: Simulator) -> None:  # type: ignore[no-untyped-def]
+    context.settings.credit_notes.max_per_invoice = 3  # [credit_notes] max_per_invoice = 3
+    device = context.settings.device()
+    source = Source("test", None, MAPPING, device)
+    pipeline = Pipeline(context, {"test": source})
+    ids = [pipeline.record_invoice(make_invoice("INV-9", quantity="10"), source, {})]
+    for number in ("CN-91", "CN-92", "CN-93"):
+        pipeline.drain(device.key, budget_seconds=30)
+        credit = make_invoice(number, kind="credit_note", original="INV-9", quantity="1")
+        ids.append(pipeline.record_invoice(credit, source, {}))
+    pipeline.drain(device.key, budget_seconds=30)
+    ledger = Ledger(context.db)
+    states = [ledger.get(doc_id).state for doc_id in ids]
+    assert states[:3] == ["accepted"] * 3, states  # a third credit note is allowed now
+    assert states[3] == NEEDS_FIX and "the third and last credit note allowed" in (ledger.get(ids[3]).reason or "")
