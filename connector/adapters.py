@@ -46,6 +46,7 @@ class SourceDocument(BaseModel):
     ref: dict[str, Any] = Field(default_factory=dict)  # what write_back needs to find it again
     content: Any = None  # the raw document (JSON-serialisable)
     retry_requested: bool = False  # the user asked, in the source, to send a needs-fix document again
+    withdrawn: str | None = None  # "voided in QuickBooks", "deleted in …": the source no longer stands by it
 
 
 class SourceAdapter(ABC):

@@ -25,6 +25,7 @@ log = logging.getLogger("connector.daemon")
 
 SWEEP_SECONDS = 10.0
 SOURCE_PAUSE_SECONDS = 300.0  # a source that needs configuration is tried again this often
+LOST_WRITE_BACK_SECONDS = 60.0  # a signed document nobody tried to write back (its task died with a process)
 
 
 class Daemon:
@@ -177,7 +178,7 @@ class Daemon:
 
 
 def write_backs_due(ledger: Ledger, retry_seconds: float, now: datetime | None = None) -> list[int]:
-    """Signed documents whose receipt must be written back again: never tried (a lost task) after 2 minutes,
+    """Signed documents whose receipt must be written back again: never tried (a lost task) after a minute,
     or failed however many attempts ago, each after its own backoff. The queue's retries of a failure come
     first (the wait here is always longer); once they have run out this goes on, at most hourly, until the
     receipt reaches its source."""
@@ -185,7 +186,7 @@ def write_backs_due(ledger: Ledger, retry_seconds: float, now: datetime | None =
     due = []
     rows = ledger.db.execute("SELECT id, write_back_attempts, updated_at FROM documents WHERE state = ?", [ACCEPTED])
     for doc_id, attempts, updated_at in rows.fetchall():
-        wait = 120.0 if attempts == 0 else retry_seconds * 2 ** min(attempts, 30) + 60
+        wait = LOST_WRITE_BACK_SECONDS if attempts == 0 else retry_seconds * 2 ** min(attempts, 30) + 60
         if attempts > WRITE_BACK_RETRIES:
             wait = min(wait, 3600.0)
         if datetime.fromisoformat(updated_at) < now - timedelta(seconds=wait):

@@ -124,6 +124,10 @@ class Pipeline:
         """Record one source document. Whatever goes wrong turning it into a canonical invoice is
         that document's problem (needs-fix naming document, field and value), never the source's."""
         assert source.adapter is not None
+        if document.withdrawn:
+            signed = self.ledger.find(source.name, document.external_id, document.kind)
+            if signed is not None and signed.state in SIGNED:
+                return self.withdrawn_after_signing(signed, document.withdrawn)
         problem, canonical, content_hash, device = None, None, None, source.device
         try:
             invoice = source.adapter.to_canonical(document)
@@ -264,6 +268,18 @@ class Pipeline:
         doc = self.ledger.transition(document_id, QUEUED, "retry requested", reason=None, attempts=0)
         self.enqueue_drain(doc.device_key, 0)
         return doc
+
+    def withdrawn_after_signing(self, doc: Document, how: str) -> int:
+        """KRA signed it, then the source voided or deleted it: only a credit note can undo it. Alerted once."""
+        ledger = self.ledger
+        kind = "withdrawn-after-signing"
+        if not ledger.db.execute("SELECT 1 FROM alerts WHERE document_id = ? AND kind = ?", [doc.id, kind]).fetchone():
+            message = (f"{doc.label} was {how} after KRA signed it as invcNo {doc.invoice_number}: "
+                       "KRA keeps it; issue a credit note for it in the source")  # fmt: skip
+            ledger.alert(kind, message, doc.device_key, doc.id)
+            ledger.note(doc.id, f"{how} in the source after signing: credit note needed")
+            log.warning("%s", message)
+        return doc.id
 
     def honour_retry_request(self, document_id: int, report: IngestReport) -> None:
         """The user asked in the source to send a needs-fix document again (e.g. Odoo's button)."""

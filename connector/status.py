@@ -97,18 +97,21 @@ def _problems(ledger: Ledger) -> list[str]:
 
 def _current_alerts(ledger: Ledger) -> list[tuple[str, str, str]]:
     """Alerts still true: a document's while it is unsigned (and not already listed as needs-fix), a device's
-    until KRA next accepted something from it, any other for a day."""
+    until KRA next accepted something from it, a signed document withdrawn in the source for 30 days, any other
+    for a day."""
     db = ledger.db
     day_ago = (now_utc() - timedelta(days=1)).isoformat()
+    month_ago = (now_utc() - timedelta(days=30)).isoformat()  # a signed document voided in the source
     rows = db.execute(
         f"""SELECT a.at, a.kind, a.message FROM alerts a LEFT JOIN documents d ON d.id = a.document_id
         WHERE (a.document_id IS NOT NULL AND d.state NOT IN ({", ".join("?" for _ in SIGNED)}, ?, 'discarded'))
            OR (a.document_id IS NOT NULL AND a.kind = 'write-back-failed' AND d.state = 'accepted')
+           OR (a.kind = 'withdrawn-after-signing' AND a.at > ?)
            OR (a.document_id IS NULL AND a.device_key IS NOT NULL AND NOT EXISTS (
                 SELECT 1 FROM exchanges x WHERE x.device_key = a.device_key AND x.outcome = 'accepted'
                 AND x.at > a.at))
            OR (a.document_id IS NULL AND a.device_key IS NULL AND a.at > ?)
         ORDER BY a.id DESC LIMIT ?""",
-        [*SIGNED, NEEDS_FIX, day_ago, MAX_PROBLEMS * 5],
+        [*SIGNED, NEEDS_FIX, month_ago, day_ago, MAX_PROBLEMS * 5],
     ).fetchall()
     return [(r[0], r[1], r[2]) for r in rows][:MAX_PROBLEMS]

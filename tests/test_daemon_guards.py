@@ -145,7 +145,7 @@ def test_the_sweeper_retries_a_failed_write_back_however_long_ago_with_its_own_b
     ledger = Ledger(open_database(tmp_path / "ledger.db"))
     now = now_utc()
     cases = {  # (write-back attempts, minutes since the last one) → due?
-        (0, 1): False, (0, 5): True,  # never tried: a lost task, after two minutes
+        (0, 0.5): False, (0, 2): True,  # never tried: a lost task, after a minute
         (3, 1): False, (3, 10): True,  # the queue's own retries come first
         (WRITE_BACK_RETRIES + 1, 30): False, (WRITE_BACK_RETRIES + 1, 61): True,  # retries ran out: hourly
         (40, 61): True,  # however many attempts ago

@@ -92,3 +92,31 @@ def test_backfill_records_documents_since_a_date(tmp_path, simulator, qbo, capsy
         assert Ledger(context.db).cursor("qbo") is None
     finally:
         context.close()
+
+
+def test_a_signed_invoice_voided_in_quickbooks_raises_one_alert(tmp_path, simulator, qbo):
+    settings = qbo_settings(tmp_path, simulator, qbo)
+    daemon = Daemon(settings, workers=2)
+    daemon.start()
+    realm = qbo.realm(REALM)
+    try:
+        address = json.loads((settings.data_dir / "listener.json").read_text())["address"]
+        qbo.webhooks_to(f"http://{address}/webhooks/quickbooks")
+        (invoice,) = seed(realm, 1)
+        ledger = Ledger(daemon.context.db)
+        wait_for(lambda: ledger.documents("state = 'written-back'"), what="signed and written back")
+        realm.void("Invoice", invoice["Id"])  # the bookkeeper voids it in QuickBooks
+        wait_for(lambda: ledger.db["alerts"].count, what="an alert")
+        qbo.wait_webhooks()
+        daemon.pipeline.ingest_changed("qbo", [f"Invoice:{invoice['Id']}"])  # seen again: still one alert
+    finally:
+        qbo.stop_webhooks()
+        daemon.stop()
+    alerts = ledger.db.execute("SELECT kind, message FROM alerts").fetchall()
+    assert len(alerts) == 1 and alerts[0][0] == "withdrawn-after-signing"
+    assert "voided in QuickBooks after KRA signed it as invcNo 1" in alerts[0][1] and "credit note" in alerts[0][1]
+    assert ledger.documents()[0].state == "written-back"  # KRA keeps it; nothing is sent again
+    from connector.status import collect
+
+    problems = collect(Context(settings), ledger)["problems"]
+    assert any("voided in QuickBooks after KRA signed it" in line for line in problems)  # status shows it

@@ -101,8 +101,10 @@ class QuickBooksAdapter(SourceAdapter, Listens):
             kind = "credit_note" if entity == "CreditMemo" else "invoice"
             number = doc.get("DocNumber")
             ref = {"realm": realm, "entity": entity, "id": str(doc["Id"]), "number": number}
+            withdrawn = ("deleted in QuickBooks" if is_deleted(doc) else
+                         "voided in QuickBooks" if content.get("voided") or is_voided(doc) else None)  # fmt: skip
             result.append(SourceDocument(external_id=str(doc["Id"]), kind=kind, number=number, ref=ref,
-                                         content=content))  # fmt: skip
+                                         content=content, withdrawn=withdrawn))  # fmt: skip
         return result
 
     def _remember(self, entity: str, doc: dict[str, Any]) -> None:
