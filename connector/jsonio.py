@@ -13,3 +13,13 @@ def dumps(value: Any, *, pretty: bool = False) -> str:
 
 def loads(text: str | bytes) -> Any:
     return simplejson.loads(text, use_decimal=True)
+
+
+class JsonFloat(str):
+    """A JSON number written with a decimal point or exponent, kept as its text so the canonical model can
+    refuse it: an interchange file must give amounts as text ("230.00"), the one unambiguous form."""
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """Like `loads`, but numbers with a fraction or exponent come back as `JsonFloat` (integers stay int)."""
+    return simplejson.loads(text, parse_float=JsonFloat)

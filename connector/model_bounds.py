@@ -151,3 +151,16 @@ def shown(detail: Any) -> str | None:
         return None
     text_value = str(value)
     return text_value if len(text_value) <= SHOWN_VALUE_CHARS else text_value[:SHOWN_VALUE_CHARS] + "…"
+
+
+def invoice_file_problem(error: ValueError, text: str | bytes) -> str:
+    """Why a canonical invoice file was refused, naming document, line, field and value (one line)."""
+    if not isinstance(error, ValidationError):
+        return f"not valid JSON ({error})"
+    from connector import jsonio
+
+    try:
+        number = jsonio.loads(text).get("number")
+    except (ValueError, AttributeError):
+        number = None
+    return validation_error(error, str(number) if number else None).describe()

@@ -156,8 +156,8 @@ class Invoice(CanonicalModel):
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Invoice:
-        """Parse JSON with numbers read as exact decimals."""
-        return cls.model_validate(jsonio.loads(text))
+        """Parse the interchange JSON: a number with a decimal point must be written as text (refused here)."""
+        return cls.model_validate(jsonio.loads_strict(text))
 
 
 def _canonical_value(value: Any) -> Any:

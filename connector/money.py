@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from connector.jsonio import JsonFloat
+
 NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,4})?$", re.ASCII)
 MAX_NUMBER_TEXT = 60  # characters; anything longer is not an amount
 CENT = Decimal("0.01")
@@ -20,6 +22,8 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     """Convert str/int/Decimal to Decimal; a float or junk is a clear error."""
     if isinstance(value, bool | float):
         raise TypeError(f"{what}: {value!r} is a float; give amounts as text or Decimal")
+    if isinstance(value, JsonFloat):
+        raise TypeError(f'{what}: {value} is a JSON number with a decimal point; write it as text ("{value}")')
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):

@@ -34,3 +34,17 @@ def test_binary_invoice_file(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_bytes(b"\xff\xfe\x00garbage")
     done = run("payload", "build", "bad.json", cwd=tmp_path)
     assert done.returncode != 0 and "Traceback" not in done.stderr and "error" in done.stderr.lower(), done.stderr
+
+
+def test_a_json_float_in_a_money_field_is_refused(tmp_path: Path) -> None:
+    example = (Path(__file__).parent.parent / "docs" / "examples" / "invoice.json").read_text()
+    import json
+
+    invoice = json.loads(example)
+    invoice["lines"][0]["unit_price"] = "__FLOAT__"
+    (tmp_path / "float.json").write_text(json.dumps(invoice).replace('"__FLOAT__"', "230.0"))
+    done = run("payload", "build", "float.json", cwd=tmp_path)
+    assert done.returncode == 2 and "field unit_price" in done.stderr
+    assert 'is a JSON number with a decimal point; write it as text ("230.0")' in done.stderr
+    (tmp_path / "int.json").write_text(json.dumps(invoice).replace('"__FLOAT__"', "230"))
+    assert run("payload", "build", "int.json", cwd=tmp_path).returncode == 0  # an integer is exact

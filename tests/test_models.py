@@ -58,11 +58,14 @@ def test_floats_are_refused_for_rates() -> None:
         Tax(code="VAT16", rate=16.0)
 
 
-def test_floats_in_json_text_are_refused_but_exact_numbers_are_kept() -> None:
-    text = jsonio.dumps(with_line(quantity=Decimal("2.50")))
-    assert Invoice.from_json(text).lines[0].quantity == Decimal("2.50")
+def test_json_numbers_with_a_decimal_point_are_refused_and_text_is_kept_exact() -> None:
+    text = jsonio.dumps(with_line(quantity=Decimal("2.50")))  # a JSON number 2.50, as a float would be written
+    with pytest.raises(ValidationError, match=r"2\.50 is a JSON number with a decimal point; write it as text"):
+        Invoice.from_json(text)
     with pytest.raises(ValidationError, match="float"):
         Invoice.model_validate_json(text)  # pydantic's own JSON parser reads 2.50 as a float
+    exact = Invoice.model_validate(with_line(quantity="2.50")).model_dump_json()
+    assert Invoice.from_json(exact).lines[0].quantity == Decimal("2.50")  # as text it stays exact
 
 
 def test_strings_ints_and_decimals_are_accepted_exactly() -> None:

@@ -31,7 +31,7 @@ def test_schema_prints_the_canonical_json_schema(capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize("example", ["invoice.json", "credit-note.json"])
 def test_build_the_documentation_examples(capsys: pytest.CaptureFixture[str], profile: str, example: str) -> None:
     code, out, err = run(capsys, "build", "--profile", profile, str(EXAMPLES / example))
-    assert (code, err) == (0, "")
+    assert code == 0 and err.startswith("preview for a placeholder device (P000000000A/00: no device configured)")
     request = SaleRequest.model_validate(jsonio.loads(out))
     assert request.tin == "P000000000A" and request.invoice_number == 1
     assert request.lines[0].item_code.endswith("0000001")
@@ -77,3 +77,14 @@ def test_gavaconnect_preview_explains_one_character_units(capsys: pytest.Capture
     assert run(capsys, "build", "--profile", "legacy", "--mapping", str(mapping), invoice)[0] == 0
     code, _, err = run(capsys, "build", "--profile", "gavaconnect", "--mapping", str(mapping), invoice)
     assert code == 1 and "quantity unit 'U' cannot be part of a KRA item code" in err
+
+
+def test_build_uses_the_configured_device_and_profile(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "etims-connector.toml"
+    config.write_text('[kra]\nprofile = "gavaconnect"\nbase_url = "http://127.0.0.1:9"\ntoken_url = "http://127.0.0.1:9"\n'
+                      '[[devices]]\nname = "hq"\npin = "P051234567A"\nbranch = "03"\nserial = "s"\n')  # fmt: skip
+    code = main(["--config", str(config), "payload", "build", str(EXAMPLES / "invoice.json")])
+    out, err = capsys.readouterr()
+    assert code == 0 and err.startswith("preview for device hq (P051234567A/03), gavaconnect profile, invcNo 1")
+    request = SaleRequest.model_validate(jsonio.loads(out))
+    assert (request.tin, request.branch_id) == ("P051234567A", "03")

@@ -195,15 +195,6 @@ def submit_command(args: argparse.Namespace) -> int:
 
 
 def _invoice_problem(error: ValueError, text: str) -> str:
-    """Why a canonical invoice file was refused, naming document, line, field and value."""
-    from pydantic import ValidationError
+    from connector.model_bounds import invoice_file_problem
 
-    from connector.model_bounds import validation_error
-
-    if not isinstance(error, ValidationError):
-        return f"not valid JSON ({error})"
-    try:
-        number = jsonio.loads(text).get("number")
-    except (ValueError, AttributeError):
-        number = None
-    return validation_error(error, str(number) if number else None).describe()
+    return invoice_file_problem(error, text)

@@ -1,7 +1,8 @@
 """`etims-connector payload build | schema`: see the exact KRA request for a canonical invoice.
 
-`payload build` is a preview: it uses a placeholder device, numbers items 1..n in order of first
-appearance and, for a credit note, trusts the `--original-invoice-number` you give it (the
+`payload build` is a preview: it uses the configured device (the first, or `--pin/--branch`; a
+placeholder when none is configured, and it says so) and profile (or `--profile`), numbers items 1..n in
+order of first appearance and, for a credit note, trusts the `--original-invoice-number` you give it (the
 ledger's checks against the original invoice are skipped). Nothing is sent anywhere.
 """
 
@@ -38,14 +39,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", required=True)
     build = actions.add_parser("build", help="canonical invoice JSON -> saveTrnsSalesOsdc request JSON")
     build.add_argument("file", nargs="?", default="-", help="canonical invoice JSON file, or - for stdin")
-    build.add_argument("--profile", choices=("legacy", "gavaconnect"), default="legacy")
+    build.add_argument("--profile", choices=("legacy", "gavaconnect"), help="default: the configured kra.profile")
     build.add_argument("--mapping", help="mapping TOML file (default: the packaged one of the source)")
     build.add_argument("--invoice-number", type=int, default=1, help="KRA invcNo to show (default 1)")
     build.add_argument(
         "--original-invoice-number", type=int, default=1, help="credit notes: the original's KRA invcNo (default 1)"
     )
-    build.add_argument("--pin", default=PLACEHOLDER_PIN, help=f"seller PIN (default {PLACEHOLDER_PIN})")
-    build.add_argument("--branch", default=PLACEHOLDER_BRANCH, help="seller branch id (default 00)")
+    build.add_argument("--pin", help=f"seller PIN (default: the configured device's, else {PLACEHOLDER_PIN})")
+    build.add_argument("--branch", help="seller branch id (default: the configured device's, else 00)")
     build.set_defaults(func=run_build)
     schema = actions.add_parser("schema", help="print the JSON Schema of the canonical invoice")
     schema.set_defaults(func=run_schema)
@@ -57,11 +58,19 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    text = ""
     try:
-        invoice = Invoice.from_json(_read(args.file))
-    except (ValueError, OSError) as error:
-        print(f"error: {args.file}: not a canonical invoice: {error}", file=sys.stderr)
+        text = _read(args.file)
+        invoice = Invoice.from_json(text)
+    except OSError as error:
+        print(f"error: {args.file}: {error.strerror or error}", file=sys.stderr)
         return 2
+    except ValueError as error:
+        from connector.model_bounds import invoice_file_problem
+
+        print(f"error: {args.file}: not a canonical invoice: {invoice_file_problem(error, text)}", file=sys.stderr)
+        return 2
+    _choose_device(args)
     mapping = load_mapping(args.mapping or _default_mapping(invoice.source))
     problems = precheck(invoice, mapping, original=_assumed_original(invoice, args.original_invoice_number))
     if problems:
@@ -75,6 +84,25 @@ def run_build(args: argparse.Namespace) -> int:
         return 1
     print(jsonio.dumps(request.to_wire(), pretty=True))
     return 0
+
+
+def _choose_device(args: argparse.Namespace) -> None:
+    """PIN, branch and profile from the options, else the configuration, else placeholders — said on stderr."""
+    from connector.config import load_settings
+
+    settings = load_settings(getattr(args, "config", None))
+    device = settings.devices[0] if settings.devices else None
+    args.profile = args.profile or ("gavaconnect" if settings.kra.profile == "gavaconnect" else "legacy")
+    args.pin = args.pin or (device.pin if device else PLACEHOLDER_PIN)
+    args.branch = args.branch or (device.branch if device else PLACEHOLDER_BRANCH)
+    if device is not None and (args.pin, args.branch) == (device.pin, device.branch):
+        who = f"device {device.name} ({args.pin}/{args.branch})"
+    elif args.pin == PLACEHOLDER_PIN:
+        who = f"a placeholder device ({args.pin}/{args.branch}: no device configured)"
+    else:
+        who = f"PIN {args.pin}, branch {args.branch}"
+    print(f"preview for {who}, {args.profile} profile, invcNo {args.invoice_number}: nothing is sent",
+          file=sys.stderr)  # fmt: skip
 
 
 def _build(invoice: Invoice, mapping: Mapping, args: argparse.Namespace) -> SaleRequest:
