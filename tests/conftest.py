@@ -54,6 +54,16 @@ def write_config(path: Path, base: str) -> Path:
     return path
 
 
+@pytest.fixture
+def config(tmp_path: Path, simulator: Simulator) -> Path:
+    """A configuration file with device "hq" on the simulator, already initialised (`device init`)."""
+    from connector.cli import main
+
+    path = write_config(tmp_path / "etims-connector.toml", simulator.legacy_base)
+    assert main(["--config", str(path), "device", "init"]) == 0
+    return path
+
+
 def make_settings(tmp_path: Path, base_url: str, *, devices: int = 1, **kra: Any) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",

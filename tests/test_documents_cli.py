@@ -7,8 +7,6 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from connector.cli import main
 from connector.config import load_settings
 from connector.context import Context
@@ -17,18 +15,10 @@ from connector.ledger import Ledger
 from connector.ledger.schema import SIGNED
 from connector.pipeline import Pipeline, Source, default_mapping
 from connector.testing import wait_for
-from tests.conftest import PIN, write_config
+from tests.conftest import PIN
 from tests.pipeline_helpers import make_invoice
 
 KEY = f"{PIN}/00"
-
-
-@pytest.fixture
-def config(tmp_path: Path, simulator) -> Path:
-    path = tmp_path / "etims-connector.toml"
-    write_config(path, simulator.legacy_base)
-    assert main(["--config", str(path), "device", "init"]) == 0
-    return path
 
 
 def record(config: Path, numbers: list[str], **kwargs: object) -> Context:

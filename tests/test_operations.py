@@ -8,8 +8,6 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-
 from connector.cli import main
 from connector.clock import now_utc
 from connector.config import MonitorSettings, load_settings
@@ -19,14 +17,6 @@ from connector.monitor import check
 from connector.pipeline import Pipeline, Source, default_mapping
 from tests.conftest import PIN, initialise_all, write_config
 from tests.pipeline_helpers import leave_in_flight, make_invoice
-
-
-@pytest.fixture
-def config(tmp_path: Path, simulator) -> Path:
-    path = tmp_path / "etims-connector.toml"
-    write_config(path, simulator.legacy_base)
-    assert main(["--config", str(path), "device", "init"]) == 0
-    return path
 
 
 def write_invoice(tmp_path: Path, number: str, **kwargs: object) -> Path:

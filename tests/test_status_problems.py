@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from connector.cli import main
 from connector.config import MonitorSettings, load_settings
 from connector.context import Context
 from connector.monitor import check
 from connector.pipeline import Pipeline, Source, default_mapping
-from tests.conftest import write_config
 from tests.pipeline_helpers import make_invoice
-
-
-@pytest.fixture
-def config(tmp_path: Path, simulator) -> Path:
-    path = tmp_path / "etims-connector.toml"
-    write_config(path, simulator.legacy_base)
-    assert main(["--config", str(path), "device", "init"]) == 0
-    return path
 
 
 def test_a_needs_fix_document_is_listed_once_and_drops_out_once_signed(config: Path, capsys) -> None:
