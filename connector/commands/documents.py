@@ -26,18 +26,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     discard.set_defaults(func=discard_command)
 
 
-def find_document(ledger: Ledger, ref: str) -> Document:
-    """A ledger id, or SOURCE:NUMBER (the newest document of that number)."""
-    if ref.isdigit():
-        found = ledger.documents("id = ?", [int(ref)])
-    else:
-        source, sep, number = ref.partition(":")
-        found = ledger.documents("source = ? AND number = ?", [source, number], order_by="id DESC") if sep else []
-    if not found:
-        raise ConnectorError(f"no document {ref!r} in the ledger (use an id from `status` or SOURCE:NUMBER)")
-    return found[0]
-
-
 def _exchanges(ledger: Ledger, doc: Document) -> list[dict[str, Any]]:
     rows = ledger.db.query(
         "SELECT at, endpoint, outcome, code, message, http_status, elapsed_seconds, request, response"
@@ -55,7 +43,7 @@ def _exchanges(ledger: Ledger, doc: Document) -> list[dict[str, Any]]:
 
 def show_command(args: argparse.Namespace) -> int:
     ledger = context_from(args).ledger
-    doc = find_document(ledger, args.document)
+    doc = ledger.lookup(args.document)
     events, exchanges = ledger.events(doc.id), _exchanges(ledger, doc)
     if args.json:
         canonical = json.loads(doc.canonical) if doc.canonical else None
@@ -83,7 +71,7 @@ def show_command(args: argparse.Namespace) -> int:
 
 def discard_command(args: argparse.Namespace) -> int:
     ledger = context_from(args).ledger
-    doc = find_document(ledger, args.document)
+    doc = ledger.lookup(args.document)
     try:
         doc = ledger.discard(doc.id, args.reason)
     except ConnectorError as exc:

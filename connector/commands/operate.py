@@ -104,16 +104,6 @@ def status_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _find(ledger: Ledger, ref: str) -> int:
-    if ref.isdigit():
-        return int(ref)
-    source, _, number = ref.partition(":")
-    matches = ledger.documents("source = ? AND number = ?", [source, number])
-    if not matches:
-        raise ConnectorError(f"no document {ref!r} in the ledger (use an id from `status` or SOURCE:NUMBER)")
-    return matches[-1].id
-
-
 def _pipeline(context: Context) -> Pipeline:
     pipeline = Pipeline(context, {})
     TaskQueue(context.settings, pipeline)  # wakes a running daemon
@@ -124,7 +114,7 @@ def retry_command(args: argparse.Namespace) -> int:
     context, ledger = _ledger(args)
     if args.all == bool(args.document):
         raise ConnectorError("give one document, or --all")
-    ids = [d.id for d in ledger.documents("state = ?", [NEEDS_FIX])] if args.all else [_find(ledger, args.document)]
+    ids = [d.id for d in ledger.documents("state = ?", [NEEDS_FIX])] if args.all else [ledger.lookup(args.document).id]
     pipeline = _pipeline(context)
     for doc_id in ids:
         doc = pipeline.retry(doc_id)

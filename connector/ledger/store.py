@@ -85,6 +85,18 @@ class Ledger:
             raise LedgerError(f"no document with id {document_id} in the ledger")
         return found[0]
 
+    def lookup(self, ref: str) -> Document:
+        """What a person types: a ledger id, or SOURCE:NUMBER (the newest document with that number)."""
+        ref = ref.strip()
+        if ref.isdigit():
+            found = self.documents("id = ?", [int(ref)])
+        else:
+            source, sep, number = ref.partition(":")
+            found = self.documents("source = ? AND number = ?", [source, number], order_by="id DESC") if sep else []
+        if not found:
+            raise LedgerError(f"no document {ref!r} in the ledger (use an id from `status` or SOURCE:NUMBER)")
+        return found[0]
+
     def find(self, source: str, external_id: str, kind: str) -> Document | None:
         found = self._select("source = ? AND external_id = ? AND kind = ?", [source, external_id, kind])
         return found[0] if found else None

@@ -120,17 +120,10 @@ def grouped(text: str, size: int = 4) -> str:
 
 def find_document(ledger: Ledger, ref: str) -> Document:
     """A ledger id, or SOURCE:NUMBER (the newest document with that number)."""
-    ref = ref.strip()
-    if ref.isdigit():
-        try:
-            return ledger.get(int(ref))
-        except ConnectorError:
-            raise ReceiptError(f"no document with id {ref} in the ledger") from None
-    source, sep, number = ref.partition(":")
-    matches = ledger.documents("source = ? AND number = ?", [source, number]) if sep else []
-    if not matches:
-        raise ReceiptError(f"no document {ref!r} in the ledger (give an id from `status` or SOURCE:NUMBER)")
-    return matches[-1]
+    try:
+        return ledger.lookup(ref)
+    except ConnectorError as exc:
+        raise ReceiptError(str(exc)) from None
 
 
 def was_issued(ledger: Ledger, document_id: int) -> bool:
