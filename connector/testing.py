@@ -12,6 +12,9 @@ The harness (a plain class; `tmp_path` is pytest's temporary folder):
         def written_back(self, adapter, ref) -> str | None: ...  # the KRA signature the source now shows
         # only for an adapter that `Listens`: a genuine webhook request announcing `document`
         def webhook_for(self, adapter, document) -> tuple[dict[str, str], bytes]: ...
+        # optional: a forged one (default: the genuine one with a byte added, for a signature over the body;
+        # an ERP that authenticates with a token instead gives the request with a wrong token)
+        def forged_webhook_for(self, adapter, document) -> tuple[dict[str, str], bytes]: ...
 """
 
 from __future__ import annotations
@@ -137,8 +140,12 @@ def conformance_suite(harness_class: type) -> type:
             assert answer.status == 200 and answer.keys, "a genuine webhook must name documents to fetch"
             again = list(adapter.fetch_changed(answer.keys))
             assert document.external_id in {d.external_id for d in again}
-            forged = adapter.accept_webhook({k.lower(): v for k, v in headers.items()}, body + b" ")
-            assert forged.status == 401 and not forged.keys, "a tampered webhook must be refused"
+            if hasattr(harness, "forged_webhook_for"):
+                headers, body = harness.forged_webhook_for(adapter, document)
+            else:
+                body += b" "
+            forged = adapter.accept_webhook({k.lower(): v for k, v in headers.items()}, body)
+            assert forged.status == 401 and not forged.keys, "a forged webhook must be refused"
 
     AdapterConformance.__name__ = f"Test{harness_class.__name__}Conformance"
     return AdapterConformance

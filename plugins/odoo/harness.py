@@ -6,6 +6,7 @@ TestOdoo18 = conformance_suite(OdooHarness18)
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from plugins.odoo.adapter import OdooAdapter
 from plugins.odoo.testing import FakeOdoo, InvoiceLine
 
 SIGNATURE = re.compile(r"Signature (\w+)\.")
+NOTIFY_TOKEN = "conformance-notify-token"
 
 
 def adapter_for(odoo: FakeOdoo, source: str = "odoo", secrets: dict[str, str] | None = None,
@@ -51,7 +53,7 @@ class _Harness:
     def make_adapter(self, tmp_path: Any) -> OdooAdapter:
         odoo = FakeOdoo(version=self.version, addon=self.addon).start()
         sample_invoices(odoo)
-        adapter = adapter_for(odoo)
+        adapter = adapter_for(odoo, secrets={"notify_token": NOTIFY_TOKEN})
         close = adapter.close
 
         def close_both() -> None:
@@ -61,6 +63,16 @@ class _Harness:
         adapter.close = close_both  # type: ignore[method-assign]
         self.odoo = odoo
         return adapter
+
+    def webhook_for(self, adapter: OdooAdapter, document: Any) -> tuple[dict[str, str], bytes]:
+        """What the addon posts after `document` is posted (its notify.py): ids and the shared token."""
+        body = json.dumps({"database": self.odoo.database, "model": "account.move", "ids": [int(document.external_id)]})
+        return {"Content-Type": "application/json", "X-Etims-Token": NOTIFY_TOKEN}, body.encode()
+
+    def forged_webhook_for(self, adapter: OdooAdapter, document: Any) -> tuple[dict[str, str], bytes]:
+        """The addon authenticates with a token (not a body signature): a forger does not have it."""
+        headers, body = self.webhook_for(adapter, document)
+        return {**headers, "X-Etims-Token": NOTIFY_TOKEN[:-1] + "x"}, body
 
     def written_back(self, adapter: OdooAdapter, ref: dict[str, Any]) -> str | None:
         move = self.odoo.record("account.move", int(ref["id"]))
