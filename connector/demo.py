@@ -148,10 +148,12 @@ def print_report(folder: DropFolder, out: TextIO) -> None:
         if row["status"] == "accepted"
     ]
     print("\nSigned receipts (outbox/*.receipts.csv):", file=out)
-    print(f"  {'invcNo':>6}  {'document':9} {'type':12} {'file':13} {'signature':17} QR URL", file=out)
+    print(f"  {'invcNo':>6}  {'document':9} {'type':12} {'file':13} {'taxable KES':>12} {'VAT KES':>10} "
+          f"{'total KES':>12} {'in currency':>15}  {'signature':17} QR URL", file=out)  # fmt: skip
     for row in sorted(signed, key=lambda r: int(r["kra_invoice_number"])):
         print(f"  {row['kra_invoice_number']:>6}  {row['document_number']:9} {row['document_type']:12} "
-              f"{row['file']:13} {row['signature']:17} {row['qr_url']}", file=out)  # fmt: skip
+              f"{row['file']:13} {row['taxable_kes']:>12} {row['vat_kes']:>10} {row['total_kes']:>12} "
+              f"{_in_currency(row):>15}  {row['signature']:17} {row['qr_url']}", file=out)  # fmt: skip
     print("\nProblems (rejected/*.errors.csv): these documents were not sent", file=out)
     for path in sorted(folder.sub("rejected").glob("*.errors.csv")):
         for row in read_rows(path):
@@ -159,3 +161,8 @@ def print_report(folder: DropFolder, out: TextIO) -> None:
             value = f" = {row['value']!r}" if row["value"] else ""
             print(f"  {where:18} {row['document_number'] or '-':9} {row['column']}{value}: {row['message']}",
                   file=out)  # fmt: skip
+
+
+def _in_currency(row: dict[str, str]) -> str:
+    """The document-currency total of a foreign-currency document ("USD 1113.60"); empty for KES."""
+    return "" if row["currency"] in ("", "KES") else f"{row['currency']} {row['total']}"

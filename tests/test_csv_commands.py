@@ -100,6 +100,8 @@ def test_demo_signs_the_samples_and_reports_the_mistakes(tmp_path: Path, capsys:
     signed = [line for line in out.splitlines() if "indexEtimsReceiptData?Data=P051234567A00" in line]
     assert len(signed) == 5  # three sales, the good invoice of the mistakes file, the credit note
     assert "CN-1001" in out and "decimal comma" in out and "crate" in out
+    usd = next(line for line in signed if "INV-1003" in line)  # totals in KES as signed, and in USD
+    assert "124272.00" in usd and "19883.52" in usd and "144155.52" in usd and "USD 1113.60" in usd
     assert sorted(p.name for p in (target / "dropbox" / "archive").iterdir()) == [
         "credit-notes.csv",
         "mistakes.csv",

@@ -263,10 +263,12 @@ class CsvAdapter(SourceAdapter):
 
                 signed = ((doc[0], doc[1], doc[3]) for doc in self.state.documents_of(file_id))
                 write_receipt_pdfs(self.folder.sub("outbox") / file.stem, signed, ledger_for(self))
-            results.write_receipts(self.folder, self.state, file)
+            totals = results.SignedTotals(self.ledger() if self.ledger else None, self.source_name)
+            results.write_receipts(self.folder, self.state, file, totals)
             results.write_errors(self.folder, self.state, file)
             self.folder.move_to("archive", file.claimed_name)
             self.state.set_file_state(file_id, ARCHIVED)
+            results.supersede_earlier(self.folder, self.state, file.name)
         log.info("%s: %s done, results in %s", self.source_name, file.name, self.folder.receipts_path(file.stem))
         return True
 

@@ -142,6 +142,20 @@ class FolderState:
         query = f"SELECT {_FILE_COLUMNS} FROM files WHERE state IN (?, ?) ORDER BY id"
         return [FileRecord(*row) for row in self._all(query, ACTIVE)]
 
+    def finished_files_named(self, name: str) -> list[FileRecord]:
+        """Archived drops of a file name (as dropped), oldest first."""
+        query = f"SELECT {_FILE_COLUMNS} FROM files WHERE name = ? AND state = ? ORDER BY id"
+        return [FileRecord(*row) for row in self._all(query, [name, ARCHIVED])]
+
+    def holds_every_document(self, later_id: int, earlier_id: int) -> bool:
+        """Does the later file hold every document (number and type) of the earlier one (which has some)?"""
+        query = (
+            "SELECT COUNT(*), SUM(NOT EXISTS (SELECT 1 FROM documents l WHERE l.file_id = ? AND l.number = e.number"
+            " AND l.kind = e.kind)) FROM documents e WHERE e.file_id = ?"
+        )
+        count, missing = self._all(query, [later_id, earlier_id])[0]
+        return bool(count) and not missing
+
     def start_reading(self, file_id: int) -> None:
         with self.lock:
             self.conn.execute("DELETE FROM problems WHERE file_id = ?", [file_id])
