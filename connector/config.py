@@ -31,7 +31,7 @@ API_BASES: dict[tuple[str, str], str] = {
     ("vscu", "production"): "http://127.0.0.1:8088",
 }
 TOKEN_URLS = {"sandbox": "https://sbx.kra.go.ke/v1/token/generate"}
-TOP_LEVEL_KEYS = {"data_dir", "log_level", "log_format", "log_file"}
+TOP_LEVEL_KEYS = {"data_dir", "log_level", "log_format", "log_file", "ledger_url"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -126,6 +126,19 @@ class HttpSettings(Section):
     token: SecretStr | None = None  # needed for pages and /metrics; required when not listening on loopback
 
 
+def _postgres_only(url: SecretStr | None) -> SecretStr | None:
+    if url is not None and url.get_secret_value().split(":", 1)[0] not in ("postgresql", "postgres"):
+        raise ValueError("must be a postgresql://… URL (leave it out for the SQLite ledger in data_dir)")
+    return url
+
+
+class LedgerSettings(Section):
+    # postgresql://user:password@host:5432/dbname — several hosts share one ledger; None: <data_dir>/ledger.db
+    url: SecretStr | None = None
+
+    _url_is_postgres = field_validator("url")(_postgres_only)
+
+
 class CreditNoteSettings(Section):
     """KRA's credit-note limits, checked before sending (connector/kra_credit_notes.py)."""
 
@@ -140,6 +153,8 @@ class Settings(Section):
     log_level: str = "INFO"  # of `run`: DEBUG, INFO, WARNING or ERROR
     log_format: Literal["text", "json"] = "text"  # json: one object per line (document, device, state, outcome)
     log_file: Path | None = None  # else standard error; rotated at 10 MB, 5 kept
+    ledger_url: SecretStr | None = None  # the same as [ledger] url (which wins when both are set)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     kra: KraSettings = Field(default_factory=KraSettings)
     devices: list[DeviceSettings] = Field(default_factory=list)
     sources: list[SourceSettings] = Field(default_factory=list)
@@ -187,9 +202,22 @@ class Settings(Section):
         known = ", ".join(d.name for d in self.devices)
         raise ConfigurationError(f"unknown device {name!r}; configured devices: {known}")
 
+    _ledger_url_is_postgres = field_validator("ledger_url")(_postgres_only)
+
+    @model_validator(mode="after")
+    def _one_ledger_url(self) -> Settings:
+        if self.ledger.url is None and self.ledger_url is not None:
+            self.ledger.url = self.ledger_url
+        return self
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "ledger.db"
+
+    @property
+    def ledger_target(self) -> str | None:
+        """The PostgreSQL URL of a shared ledger, or None for the SQLite file `database_path`."""
+        return self.ledger.url.get_secret_value() if self.ledger.url else None
 
     @property
     def queue_path(self) -> Path:
@@ -226,7 +254,8 @@ def _describe(error: ValidationError, origin: str) -> str:
     lines = [f"invalid configuration in {origin}:"]
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"])
-        lines.append(f"  {where}: {item['msg']} (value {item.get('input')!r})")
+        value = "hidden: it may hold a password" if where.startswith("ledger") else repr(item.get("input"))
+        lines.append(f"  {where}: {item['msg']} (value {value})")
     return "\n".join(lines)
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
+from typing import Any
 
 import httpx
-import sqlite_utils
 
 from connector.config import DeviceSettings, Settings
-from connector.db import open_database
+from connector.db import open_ledger
 from connector.devices import DeviceStore
 from connector.encryption import SecretBox
 from connector.kra.auth import GavaConnectToken
@@ -25,11 +25,11 @@ class Context:
         self._lock = threading.Lock()
 
     @property
-    def db(self) -> sqlite_utils.Database:
-        """One SQLite connection per thread."""
+    def db(self) -> Any:
+        """One ledger connection per thread (SQLite file, or PostgreSQL when `ledger_url` is set)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._local.db = open_database(self.settings.database_path)
+            db = self._local.db = open_ledger(self.settings)
         return db
 
     @cached_property

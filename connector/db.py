@@ -1,4 +1,11 @@
-"""Opening the ledger database: one SQLite file, WAL mode, one connection per thread.
+"""Opening the ledger database: one SQLite file (WAL mode) by default, or PostgreSQL (`ledger_url`).
+
+Both backends give the same small interface, so the ledger's rules have one code path:
+`execute(sql, params)` (`?` placeholders on both), `query` (rows as dicts), `executescript`,
+`transaction()` (SQLite: `BEGIN IMMEDIATE`, one writer at a time; PostgreSQL: `BEGIN`, with row locks),
+`locking(select)` (appends `FOR UPDATE` on PostgreSQL: SQLite's write lock already covers the row) and
+`lock(*parts)` (a transaction-scoped advisory lock on PostgreSQL; nothing on SQLite, for the same reason).
+One connection per thread.
 
 The data dir holds buyer data and KRA exchanges: it is created 0700 and the database files 0600
 (SQLite gives its -wal and -shm files the mode of the database file). A data dir that cannot be
@@ -46,7 +53,46 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def open_database(path: Path) -> sqlite_utils.Database:
+class SqliteDatabase(sqlite_utils.Database):
+    """sqlite-utils' Database plus the backend interface the ledger uses (see the module docstring)."""
+
+    dialect = "sqlite"
+
+    def transaction(self) -> immediate_transaction:
+        return immediate_transaction(self)
+
+    def locking(self, select: str) -> str:
+        return select  # BEGIN IMMEDIATE holds the database's write lock: every row read is already ours
+
+    def lock(self, *parts: object) -> None:
+        """Nothing to do: the transaction already excludes every other writer."""
+
+    def executemany(self, sql: str, rows: list[list[object]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def describe(self) -> str:
+        path = database_file(self)
+        return str(path) if path else "an in-memory SQLite database"
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and str(url).split(":", 1)[0] in ("postgresql", "postgres")
+
+
+def open_ledger(settings: object) -> SqliteDatabase:
+    """The ledger named by the settings: `ledger_url` (PostgreSQL) when set, else `<data_dir>/ledger.db`."""
+    url = getattr(settings, "ledger_target", None)
+    if url:
+        from connector.db_postgres import open_postgres
+        from connector.ledger import schema
+
+        db = open_postgres(url)
+        schema.ensure(db)  # every table, once per process, under an advisory lock (stores then need no DDL)
+        return db  # type: ignore[return-value]
+    return open_database(settings.database_path)  # type: ignore[attr-defined]
+
+
+def open_database(path: Path) -> SqliteDatabase:
     """Open (creating folders as needed) with WAL, a busy timeout and foreign keys."""
     path = private_file(Path(path))
     try:
@@ -57,7 +103,7 @@ def open_database(path: Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.DatabaseError as exc:
         raise ConfigurationError(f"the ledger {path} cannot be opened: {exc}") from None
-    return sqlite_utils.Database(conn)
+    return SqliteDatabase(conn)
 
 
 def database_file(db: sqlite_utils.Database) -> Path | None:
@@ -86,11 +132,19 @@ class immediate_transaction:
     """`BEGIN IMMEDIATE` … `COMMIT`: takes the write lock up front, so read-modify-write is atomic."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
         self.conn = db.conn
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> sqlite_utils.Database:
+        if getattr(self.db, "dialect", "sqlite") != "sqlite":  # a PostgreSQL ledger: its own transaction
+            self._other = self.db.transaction()  # type: ignore[attr-defined]
+            return self._other.__enter__()
+        self._other = None
         self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
+        return self.db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._other is not None:
+            self._other.__exit__(exc_type, exc, tb)
+            return
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")

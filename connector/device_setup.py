@@ -34,7 +34,7 @@ def initialise(device: DeviceSettings, client: KraClient, store: DeviceStore) ->
         return (
             f"Device {device.name} ({device.key}) initialised: SCU id {info.scu_id}, "
             f"MRC {info.mrc_number}, taxpayer {info.taxpayer_name!r}. "
-            f"CMC key stored encrypted in {store.db.conn.execute('PRAGMA database_list').fetchone()[2]}."
+            f"CMC key stored encrypted in {store.db.describe()}."
         )
     values = {"name": device.name, "key": device.key, "serial": device.serial}
     values |= {"pin": device.pin, "branch": device.branch}

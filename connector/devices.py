@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlite_utils
-
 from connector.clock import now_utc
 from connector.config import DeviceSettings
 from connector.encryption import SecretBox
@@ -29,33 +27,37 @@ class DeviceCredentials:
         return f"{self.pin}/{self.branch}"
 
 
-def ensure_table(db: sqlite_utils.Database) -> None:
-    db["devices"].create(
-        {
-            "key": str,
-            "name": str,
-            "pin": str,
-            "branch": str,
-            "serial": str,
-            "cmc_key": str,  # Fernet token, never clear text
-            "scu_id": str,
-            "mrc_number": str,
-            "device_id": str,
-            "taxpayer_name": str,
-            "branch_name": str,
-            "initialised_at": str,
-            "key_source": str,  # "init" or "set-key"
-        },
-        pk="key",
-        if_not_exists=True,
-    )
+COLUMNS = ("key", "name", "pin", "branch", "serial", "cmc_key", "scu_id", "mrc_number", "device_id",
+           "taxpayer_name", "branch_name", "initialised_at", "key_source")  # fmt: skip
+DEVICES_TABLE = """
+CREATE TABLE IF NOT EXISTS devices (
+    key TEXT PRIMARY KEY,
+    name TEXT,
+    pin TEXT,
+    branch TEXT,
+    serial TEXT,
+    cmc_key TEXT,
+    scu_id TEXT,
+    mrc_number TEXT,
+    device_id TEXT,
+    taxpayer_name TEXT,
+    branch_name TEXT,
+    initialised_at TEXT,
+    key_source TEXT
+)
+"""  # cmc_key: a Fernet token, never clear text; key_source: "init" or "set-key"
+
+
+def ensure_table(db: Any) -> None:
+    db.execute(DEVICES_TABLE)
 
 
 class DeviceStore:
-    def __init__(self, db: sqlite_utils.Database, box: SecretBox) -> None:
+    def __init__(self, db: Any, box: SecretBox) -> None:
         self.db = db
         self.box = box
-        ensure_table(db)
+        if db.dialect == "sqlite":
+            ensure_table(db)  # PostgreSQL: the ledger's schema has it (created once, under a lock)
 
     def _any_secret_stored(self) -> bool:
         query = "SELECT 1 FROM devices WHERE cmc_key IS NOT NULL LIMIT 1"
@@ -81,13 +83,22 @@ class DeviceStore:
                 "taxpayer_name": info.taxpayer_name,
                 "branch_name": info.branch_name,
             }
-        self.db["devices"].upsert(row, pk="key", alter=True)
+        names = list(row)
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "key")
+        self.db.execute(
+            f"INSERT INTO devices ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+            f" ON CONFLICT(key) DO UPDATE SET {updates}",
+            list(row.values()),
+        )
 
     def set_details(self, device: DeviceSettings, **details: str | None) -> None:
-        self.db["devices"].update(device.key, {k: v for k, v in details.items() if v is not None})
+        values = {k: v for k, v in details.items() if v is not None and k in COLUMNS}
+        if values:
+            assignments = ", ".join(f"{k} = ?" for k in values)
+            self.db.execute(f"UPDATE devices SET {assignments} WHERE key = ?", [*values.values(), device.key])
 
     def row(self, device: DeviceSettings) -> dict[str, Any] | None:
-        rows = list(self.db["devices"].rows_where("key = ?", [device.key]))
+        rows = list(self.db.query("SELECT * FROM devices WHERE key = ?", [device.key]))
         return rows[0] if rows else None
 
     def credentials(self, device: DeviceSettings) -> DeviceCredentials:

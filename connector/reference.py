@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import sqlite_utils
-
 from connector.clock import kra_datetime, now_eat
 from connector.kra.client import KraClient, KraResult
 from connector.kra.codes import default_tax_rates
@@ -37,28 +35,38 @@ class SyncReport:
     message: str = ""
 
 
-def ensure_tables(db: sqlite_utils.Database) -> None:
-    db["sync_cursors"].create({"name": str, "last_request": str, "synced_at": str}, pk="name", if_not_exists=True)
-    db["codes"].create(
-        {"code_class": str, "class_name": str, "code": str, "name": str, "description": str, "in_use": str,
-         "sort_order": int, "user_defined_1": str, "user_defined_2": str, "user_defined_3": str},
-        pk=("code_class", "code"), if_not_exists=True,
-    )  # fmt: skip
-    db["item_classes"].create(
-        {"code": str, "name": str, "level": int, "tax_type": str, "major_target": str, "in_use": str},
-        pk="code",
-        if_not_exists=True,
-    )
-    db["notices"].create(
-        {"number": int, "title": str, "contents": str, "url": str, "registered_at": str},
-        pk="number",
-        if_not_exists=True,
-    )
-    db["branches"].create(
-        {"pin": str, "branch": str, "name": str, "status": str, "head_office": str, "location": str},
-        pk=("pin", "branch"),
-        if_not_exists=True,
-    )
+TABLES_DDL = """
+CREATE TABLE IF NOT EXISTS sync_cursors (name TEXT PRIMARY KEY, last_request TEXT, synced_at TEXT);
+CREATE TABLE IF NOT EXISTS codes (
+    code_class TEXT, class_name TEXT, code TEXT, name TEXT, description TEXT, in_use TEXT, sort_order INTEGER,
+    user_defined_1 TEXT, user_defined_2 TEXT, user_defined_3 TEXT, PRIMARY KEY (code_class, code)
+);
+CREATE TABLE IF NOT EXISTS item_classes (
+    code TEXT PRIMARY KEY, name TEXT, level INTEGER, tax_type TEXT, major_target TEXT, in_use TEXT
+);
+CREATE TABLE IF NOT EXISTS notices (
+    number INTEGER PRIMARY KEY, title TEXT, contents TEXT, url TEXT, registered_at TEXT
+);
+CREATE TABLE IF NOT EXISTS branches (
+    pin TEXT, branch TEXT, name TEXT, status TEXT, head_office TEXT, location TEXT, PRIMARY KEY (pin, branch)
+)
+"""
+
+
+def ensure_tables(db: Any) -> None:
+    if db.dialect == "sqlite":  # PostgreSQL: part of the ledger's schema (created once, under a lock)
+        db.executescript(TABLES_DDL)
+
+
+def upsert(db: Any, table: str, rows: list[dict[str, Any]], pk: str | tuple[str, ...]) -> None:
+    """Insert or replace rows (all with the same columns) by primary key, on either backend."""
+    keys = (pk,) if isinstance(pk, str) else pk
+    names = list(rows[0])
+    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n not in keys)
+    sql = (f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+           f" ON CONFLICT({', '.join(keys)}) DO " + (f"UPDATE SET {updates}" if updates else "NOTHING"))  # fmt: skip
+    with db.transaction():
+        db.executemany(sql, [[row[n] for n in names] for row in rows])
 
 
 def _code_rows(data: Any) -> list[dict[str, Any]]:
@@ -117,12 +125,12 @@ TABLES = (
 )
 
 
-def cursor(db: sqlite_utils.Database, name: str) -> str:
-    rows = list(db["sync_cursors"].rows_where("name = ?", [name]))
+def cursor(db: Any, name: str) -> str:
+    rows = list(db.query("SELECT * FROM sync_cursors WHERE name = ?", [name]))
     return rows[0]["last_request"] if rows else FIRST_CURSOR
 
 
-def sync_all(client: KraClient, db: sqlite_utils.Database) -> list[SyncReport]:
+def sync_all(client: KraClient, db: Any) -> list[SyncReport]:
     """Pull every reference table changed since its cursor; a failure in one does not stop the rest."""
     ensure_tables(db)
     reports = []
@@ -133,25 +141,24 @@ def sync_all(client: KraClient, db: sqlite_utils.Database) -> list[SyncReport]:
     return reports
 
 
-def _store(db: sqlite_utils.Database, spec: _Table, since: str, result: KraResult) -> SyncReport:
+def _store(db: Any, spec: _Table, since: str, result: KraResult) -> SyncReport:
     if result.outcome not in (Outcome.ACCEPTED, Outcome.NO_DATA):
         return SyncReport(spec.name, result.outcome, 0, since, result.describe())
     rows = spec.rows(result.data) if result.outcome is Outcome.ACCEPTED and result.data is not None else []
     if rows:
-        db[spec.table].upsert_all(rows, pk=spec.pk, alter=True)
+        upsert(db, spec.table, rows, spec.pk)
     response = result.response if isinstance(result.response, dict) else {}
     new_cursor = str(response.get("resultDt") or kra_datetime(now_eat()))
-    db["sync_cursors"].upsert(
-        {"name": spec.name, "last_request": new_cursor, "synced_at": kra_datetime(now_eat())}, pk="name"
-    )
+    upsert(db, "sync_cursors", [{"name": spec.name, "last_request": new_cursor, "synced_at": kra_datetime(now_eat())}],
+           "name")  # fmt: skip
     return SyncReport(spec.name, result.outcome, len(rows), new_cursor)
 
 
-def tax_rates(db: sqlite_utils.Database, overrides: dict[str, Decimal] | None = None) -> dict[str, Decimal]:
+def tax_rates(db: Any, overrides: dict[str, Decimal] | None = None) -> dict[str, Decimal]:
     """Rates A–E: synced class 04 values over the packaged defaults, configuration over both."""
     ensure_tables(db)
     rates = default_tax_rates()
-    for row in db["codes"].rows_where("code_class = '04' AND in_use != 'N'"):
+    for row in db.query("SELECT * FROM codes WHERE code_class = '04' AND in_use != 'N'"):
         if row["code"] in rates and row["user_defined_1"] not in (None, ""):
             rates[row["code"]] = Decimal(str(row["user_defined_1"]))
     rates |= {k.upper(): Decimal(str(v)) for k, v in (overrides or {}).items()}

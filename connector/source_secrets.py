@@ -7,7 +7,6 @@ data dir (an OAuth refresh must not run twice: the second would use a rotated, d
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from connector.errors import ConfigurationError
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
-_SCHEMA = """
+SCHEMA = """
 CREATE TABLE IF NOT EXISTS source_secrets (
     source TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -32,14 +31,15 @@ CREATE TABLE IF NOT EXISTS source_secrets (
 """
 
 
-def _any_secret_stored(conn: sqlite3.Connection) -> bool:
+def _any_secret_stored(db: Any) -> bool:
     """Only when nothing is encrypted yet (no source secret, no CMC key) may a new key file be created."""
-    if conn.execute("SELECT 1 FROM source_secrets LIMIT 1").fetchone():
+    if db.execute("SELECT 1 FROM source_secrets LIMIT 1").fetchone():
         return True
-    try:
-        return conn.execute("SELECT 1 FROM devices WHERE cmc_key IS NOT NULL LIMIT 1").fetchone() is not None
-    except sqlite3.OperationalError:  # no devices table yet
-        return False
+    from connector.devices import ensure_table
+
+    if db.dialect == "sqlite":
+        ensure_table(db)  # (PostgreSQL: part of the ledger's schema)
+    return db.execute("SELECT 1 FROM devices WHERE cmc_key IS NOT NULL LIMIT 1").fetchone() is not None
 
 
 def _thread_lock(key: str) -> threading.Lock:
@@ -48,7 +48,7 @@ def _thread_lock(key: str) -> threading.Lock:
 
 
 class SourceSecrets:
-    """One source's secrets. `db` is a callable giving this thread's ledger connection (sqlite_utils)."""
+    """One source's secrets. `db` is a callable giving this thread's ledger database (connector.db)."""
 
     def __init__(self, source: str, db: Callable[[], Any] | None, box: SecretBox | None) -> None:
         self.source = source
@@ -71,13 +71,14 @@ class SourceSecrets:
     def for_context(cls, context: Any, source: str) -> SourceSecrets:
         return cls(source, lambda: context.ledger.db, context.box)
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> Any:
         assert self._db is not None
         db = self._db()
         if id(db) not in self._ready:
-            db.conn.execute(_SCHEMA)
+            if db.dialect == "sqlite":  # PostgreSQL: part of the ledger's schema (created once, under a lock)
+                db.execute(SCHEMA)
             self._ready.add(id(db))
-        return db.conn
+        return db
 
     def names(self) -> list[str]:
         if self._memory is not None:
@@ -111,18 +112,13 @@ class SourceSecrets:
         conn = self._conn()
         first = not _any_secret_stored(conn)
         at = now_utc().isoformat()
-        rows = [(self.source, n, self._box.encrypt(v, first_secret=first), at) for n, v in values.items()]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        rows = [[self.source, n, self._box.encrypt(v, first_secret=first), at] for n, v in values.items()]
+        with conn.transaction():
             conn.executemany(
                 "INSERT INTO source_secrets (source, name, value, updated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(source, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
                 rows,
             )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def delete(self, name: str) -> None:
         if self._memory is not None:

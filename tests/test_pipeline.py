@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from connector.adapters import SourceAdapter
 from connector.config import Settings
@@ -21,6 +21,7 @@ from connector.pipeline import Source, default_mapping
 from connector.testing import wait_for
 from tests.conftest import PIN, initialise_all, make_settings
 from tests.pipeline_helpers import all_final, leave_in_flight, make_invoice, numbers_by_device
+from tests.postgres_helpers import postgres_url  # noqa: F401  (a fixture)
 
 
 def start_daemon(settings: Settings, workers: int = 4) -> Daemon:
@@ -29,9 +30,12 @@ def start_daemon(settings: Settings, workers: int = 4) -> Daemon:
     return daemon
 
 
-@pytest.fixture
-def fast(tmp_path: Path, simulator) -> Iterator[Settings]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fast(request: pytest.FixtureRequest, tmp_path: Path, simulator) -> Iterator[Settings]:
+    """Three devices on the simulator, with the ledger on each backend in turn (one code path for the rules)."""
     settings = make_settings(tmp_path, simulator.legacy_base, devices=3)
+    if request.param == "postgresql":
+        settings.ledger.url = SecretStr(request.getfixturevalue("postgres_url"))
     settings.queue.backoff_base_seconds = 0.2
     settings.queue.backoff_max_seconds = 1.0
     initialise_all(settings).close()
@@ -76,8 +80,9 @@ def test_a_rejected_document_releases_its_number_and_the_next_goes_on(fast: Sett
     context = Context(fast)
     ledger = Ledger(context.db)
     # An item the ledger believes registered but KRA never saw: KRA refuses the sale (910).
-    ledger.db["items"].insert(
-        {"pin": PIN, "source_code": "GHOST", "item_code": "KE2NTNO0999999", "state": "registered"}
+    ledger.db.execute(
+        "INSERT INTO items (pin, source_code, item_code, state) VALUES (?, 'GHOST', 'KE2NTNO0999999', 'registered')",
+        [PIN],
     )
     record(context, fast, [make_invoice("A-1"), make_invoice("A-2", item="GHOST"), make_invoice("A-3")])
     daemon = start_daemon(fast)
@@ -281,7 +286,7 @@ def test_a_device_out_of_step_with_kra_pauses_without_blaming_the_documents(fast
     record(context, fast, [make_invoice("STEP-1"), make_invoice("STEP-2")])
     daemon = start_daemon(fast)
     try:
-        wait_for(lambda: ledger.db["alerts"].count >= 1, what="a configuration alert")
+        wait_for(lambda: ledger.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] >= 1, what="an alert")
     finally:
         daemon.stop()
     docs = ledger.documents()

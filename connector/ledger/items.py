@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import Any
 
 from connector.clock import now_utc
 from connector.db import immediate_transaction
@@ -11,7 +11,7 @@ RESERVED = "reserved"  # code allocated, saveItem not yet confirmed
 REGISTERED = "registered"
 
 
-def registered_code(db: sqlite_utils.Database, pin: str, source_code: str) -> tuple[str, str] | None:
+def registered_code(db: Any, pin: str, source_code: str) -> tuple[str, str] | None:
     """(item code, state) for an item of this PIN, if one was allocated."""
     row = db.execute(
         "SELECT item_code, state FROM items WHERE pin = ? AND source_code = ?", [pin, source_code]
@@ -19,20 +19,15 @@ def registered_code(db: sqlite_utils.Database, pin: str, source_code: str) -> tu
     return (row[0], row[1]) if row else None
 
 
-def reserve_sequence(db: sqlite_utils.Database, pin: str, source_code: str, make_code: object) -> str:
+def reserve_sequence(db: Any, pin: str, source_code: str, make_code: object) -> str:
     """Allocate the next per-PIN sequence and keep the resulting code reserved for this item."""
     with immediate_transaction(db) as conn:
+        sequence = _locked_sequence(conn, pin)  # first: every writer for this PIN waits here
         row = conn.execute("SELECT item_code FROM items WHERE pin=? AND source_code=?", [pin, source_code]).fetchone()
         if row:
             return str(row[0])
-        seq_row = conn.execute("SELECT next_sequence FROM item_sequences WHERE pin = ?", [pin]).fetchone()
-        sequence = int(seq_row[0]) if seq_row else 1
         code = make_code(sequence)  # type: ignore[operator]
-        conn.execute(
-            "INSERT INTO item_sequences (pin, next_sequence) VALUES (?, ?)"
-            " ON CONFLICT(pin) DO UPDATE SET next_sequence = excluded.next_sequence",
-            [pin, sequence + 1],
-        )
+        conn.execute("UPDATE item_sequences SET next_sequence = ? WHERE pin = ?", [sequence + 1, pin])
         conn.execute(
             "INSERT INTO items (pin, source_code, item_code, state) VALUES (?, ?, ?, ?)",
             [pin, source_code, code, RESERVED],
@@ -40,16 +35,17 @@ def reserve_sequence(db: sqlite_utils.Database, pin: str, source_code: str, make
     return str(code)
 
 
-def confirm(db: sqlite_utils.Database, pin: str, source_code: str) -> None:
+def confirm(db: Any, pin: str, source_code: str) -> None:
     db.execute(
         "UPDATE items SET state = ?, registered_at = ? WHERE pin = ? AND source_code = ?",
         [REGISTERED, now_utc().isoformat(), pin, source_code],
     )
 
 
-def drop_reservation(db: sqlite_utils.Database, pin: str, source_code: str, sequence_of: object) -> None:
+def drop_reservation(db: Any, pin: str, source_code: str, sequence_of: object) -> None:
     """KRA refused the item: forget the code, and give its sequence back if it was the last one."""
     with immediate_transaction(db) as conn:
+        _locked_sequence(conn, pin)
         row = conn.execute(
             "SELECT item_code FROM items WHERE pin=? AND source_code=? AND state=?",
             [pin, source_code, RESERVED],
@@ -62,3 +58,10 @@ def drop_reservation(db: sqlite_utils.Database, pin: str, source_code: str, sequ
             "UPDATE item_sequences SET next_sequence = ? WHERE pin = ? AND next_sequence = ?",
             [sequence, pin, sequence + 1],
         )
+
+
+def _locked_sequence(conn: Any, pin: str) -> int:
+    """The PIN's next item sequence; its row is created if missing and locked until the transaction ends."""
+    conn.execute("INSERT INTO item_sequences (pin, next_sequence) VALUES (?, 1) ON CONFLICT(pin) DO NOTHING", [pin])
+    row = conn.execute(conn.locking("SELECT next_sequence FROM item_sequences WHERE pin = ?"), [pin]).fetchone()
+    return int(row[0])

@@ -1,7 +1,13 @@
 """Per-device leases: one worker at a time sends for a device, across threads and processes.
 
 A lease expires after its TTL; a lease held by a process that no longer exists on this machine
-(killed, crashed) is taken over at once, so a restart resumes without waiting.
+(killed, crashed) is taken over at once, so a restart resumes without waiting. A lease held by a
+process on ANOTHER host (a PostgreSQL ledger shared by several hosts) is taken over only when it
+expires: from here nobody can tell a dead host from a slow one.
+
+Atomic on both backends: the lease row is created if missing, then read and changed in one
+transaction with the row locked (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT … FOR UPDATE), so two
+hosts that both see an expired lease cannot both take it.
 """
 
 from __future__ import annotations
@@ -11,9 +17,9 @@ import socket
 import threading
 import time
 import uuid
+from typing import Any
 
 import psutil
-import sqlite_utils
 
 from connector.db import immediate_transaction
 
@@ -35,23 +41,24 @@ def _owner_is_dead(owner: str) -> bool:
     return not psutil.pid_exists(int(pid))
 
 
-def acquire(db: sqlite_utils.Database, device_key: str, ttl: float) -> str | None:
+def acquire(db: Any, device_key: str, ttl: float) -> str | None:
     """Take (or renew) the device's lease; returns the owner id, or None if someone else holds it."""
     me = owner_id()
-    now = time.time()
     with immediate_transaction(db) as conn:
-        row = conn.execute("SELECT owner, expires_at FROM leases WHERE device_key = ?", [device_key]).fetchone()
-        if row and row[0] != me and row[1] > now and not _owner_is_dead(row[0]):
-            return None
         conn.execute(
-            "INSERT INTO leases (device_key, owner, expires_at) VALUES (?, ?, ?)"
-            " ON CONFLICT(device_key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at",
-            [device_key, me, now + ttl],
+            "INSERT INTO leases (device_key, owner, expires_at) VALUES (?, '', 0) ON CONFLICT(device_key) DO NOTHING",
+            [device_key],
         )
+        query = conn.locking("SELECT owner, expires_at FROM leases WHERE device_key = ?")
+        owner, expires_at = conn.execute(query, [device_key]).fetchone()
+        now = time.time()  # read after the row lock: a wait for another host's transaction counts
+        if owner and owner != me and expires_at > now and not _owner_is_dead(owner):
+            return None
+        conn.execute("UPDATE leases SET owner = ?, expires_at = ? WHERE device_key = ?", [me, now + ttl, device_key])
     return me
 
 
-def release(db: sqlite_utils.Database, device_key: str) -> None:
+def release(db: Any, device_key: str) -> None:
     with immediate_transaction(db) as conn:
         conn.execute("DELETE FROM leases WHERE device_key = ? AND owner = ?", [device_key, owner_id()])
 
@@ -59,7 +66,7 @@ def release(db: sqlite_utils.Database, device_key: str) -> None:
 class Renewal:
     """Renews a held lease, at most once per third of its TTL (a write transaction each time)."""
 
-    def __init__(self, db: sqlite_utils.Database, device_key: str, ttl: float) -> None:
+    def __init__(self, db: Any, device_key: str, ttl: float) -> None:
         self.db, self.device_key, self.ttl = db, device_key, ttl
         self.renewed_at = time.monotonic()
 

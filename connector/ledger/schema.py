@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite_utils
+import threading
+from typing import Any
 
 from connector import reference
 from connector.db import database_file, file_lock
-from connector.devices import ensure_table as ensure_devices
+from connector.devices import DEVICES_TABLE
 
 # States of a document (see connector/ledger/__init__.py for the transitions).
 PENDING = "pending"  # recorded from the source, not yet checked
@@ -38,19 +39,44 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def ensure(db: sqlite_utils.Database) -> None:
-    """Create what is missing. Processes starting together take turns (a lock file beside the database), so
-    none of them meets `database is locked` half-way through creating tables."""
+_ENSURED: set[str] = set()  # PostgreSQL ledgers whose schema this process has checked
+_ENSURED_GUARD = threading.Lock()
+
+
+def ensure(db: Any) -> None:
+    """Create what is missing. Processes starting together take turns (SQLite: a lock file beside the database;
+    PostgreSQL: an advisory lock), so none of them meets a half-created table."""
+    if db.dialect == "postgresql":
+        with _ENSURED_GUARD:
+            if db.url in _ENSURED:
+                return
+            with db.transaction():
+                db.lock("etims-connector schema")
+                _create(db)
+            _ENSURED.add(db.url)
+        return
     path = database_file(db)
     with file_lock(path.with_name(path.name + ".schema-lock") if path else None):
         _create(db)
 
 
-def _create(db: sqlite_utils.Database) -> None:
-    ensure_devices(db)
-    reference.ensure_tables(db)
-    db.executescript(
-        """
+def _create(db: Any) -> None:
+    db.executescript(script_for(db.dialect))
+
+
+def script_for(dialect: str) -> str:
+    """Every ledger table, in the dialect's DDL (written once, in SQLite's, and translated for PostgreSQL)."""
+    from connector.source_secrets import SCHEMA as SOURCE_SECRETS
+
+    script = ";\n".join([DEVICES_TABLE, reference.TABLES_DDL, LEDGER_TABLES, SOURCE_SECRETS])
+    if dialect == "postgresql":
+        from connector.db_postgres import ddl
+
+        return ddl(script)
+    return script
+
+
+LEDGER_TABLES = """
         CREATE TABLE IF NOT EXISTS documents (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             source TEXT NOT NULL,
@@ -139,6 +165,5 @@ def _create(db: sqlite_utils.Database) -> None:
             device_key TEXT,
             document_id INTEGER,
             message TEXT NOT NULL
-        );
+        )
         """
-    )

@@ -10,8 +10,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from connector import jsonio, metrics
 from connector.clock import now_utc
 from connector.db import immediate_transaction
@@ -73,7 +71,8 @@ def _now() -> str:
 
 
 class Ledger:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Any) -> None:
+        """`db`: a ledger database from connector.db (SQLite) or connector.db_postgres (PostgreSQL)."""
         self.db = db
         schema.ensure(db)
 
@@ -116,7 +115,7 @@ class Ledger:
         return [Document.from_row(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
 
     def events(self, document_id: int) -> list[dict[str, Any]]:
-        return list(self.db["events"].rows_where("document_id = ?", [document_id], order_by="id"))
+        return list(self.db.query("SELECT * FROM events WHERE document_id = ? ORDER BY id", [document_id]))
 
     # ------------------------------------------------------------ recording from a source
 
@@ -136,20 +135,22 @@ class Ledger:
         """Add a document (state pending, or needs-fix with `problem`), idempotently."""
         state = NEEDS_FIX if problem else PENDING
         with immediate_transaction(self.db) as conn:
+            conn.lock("record", source, external_id, kind)  # two hosts recording the same new document
             existing = conn.execute(
-                "SELECT id, state, content_hash, source_ref FROM documents WHERE source=? AND external_id=? AND kind=?",
+                conn.locking("SELECT id, state, content_hash, source_ref FROM documents"
+                             " WHERE source=? AND external_id=? AND kind=?"),
                 [source, external_id, kind],
-            ).fetchone()
+            ).fetchone()  # fmt: skip
             if existing is None:
                 now = _now()
                 cursor = conn.execute(
                     "INSERT INTO documents (source, external_id, kind, number, device_key, state, canonical,"
                     " content_hash, source_ref, reason, created_at, updated_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
                     [source, external_id, kind, number, device_key, state, canonical, content_hash,
                      json.dumps(source_ref), problem, now, now],
                 )  # fmt: skip
-                doc_id = int(cursor.lastrowid or 0)
+                doc_id = int(cursor.fetchone()[0])
                 self._event(conn, doc_id, None, state, problem or "recorded from the source")
                 return Recorded(doc_id, "new")
             doc_id, current, old_hash, old_ref = existing
@@ -191,7 +192,7 @@ class Ledger:
         return self.get(document_id)
 
     def _transition(self, conn: Any, document_id: int, to_state: str, detail: str, fields: dict[str, Any]) -> None:
-        row = conn.execute("SELECT state FROM documents WHERE id = ?", [document_id]).fetchone()
+        row = conn.execute(conn.locking("SELECT state FROM documents WHERE id = ?"), [document_id]).fetchone()
         if row is None:
             raise LedgerError(f"no document with id {document_id}")
         current = row[0]
@@ -221,16 +222,12 @@ class Ledger:
     def allocate_number(self, document_id: int, device_key: str, detail: str) -> int:
         """Give the document the device's next invcNo (or the one it already has), in one transaction."""
         with immediate_transaction(self.db) as conn:
-            row = conn.execute("SELECT invoice_number FROM documents WHERE id = ?", [document_id]).fetchone()
+            row = conn.execute(conn.locking("SELECT invoice_number FROM documents WHERE id = ?"), [document_id])
+            row = row.fetchone()
             if row and row[0] is not None:
                 return int(row[0])  # a number, once allocated, stays with its document
-            seq = conn.execute("SELECT next_invoice_number FROM sequences WHERE device_key=?", [device_key]).fetchone()
-            number = int(seq[0]) if seq else 1
-            conn.execute(
-                "INSERT INTO sequences (device_key, next_invoice_number) VALUES (?, ?)"
-                " ON CONFLICT(device_key) DO UPDATE SET next_invoice_number = excluded.next_invoice_number",
-                [device_key, number + 1],
-            )
+            number = _locked_next(conn, device_key)  # the sequence row stays locked until commit
+            conn.execute("UPDATE sequences SET next_invoice_number = ? WHERE device_key = ?", [number + 1, device_key])
             conn.execute("UPDATE documents SET invoice_number = ? WHERE id = ?", [number, document_id])
             self._event(conn, document_id, None, None, f"invcNo {number} allocated")
         return number
@@ -238,11 +235,11 @@ class Ledger:
     def release_number(self, document_id: int, device_key: str, to_state: str, detail: str, **fields: Any) -> None:
         """After a definite rejection: give the number back (it is the last one) and change state."""
         with immediate_transaction(self.db) as conn:
-            row = conn.execute("SELECT invoice_number FROM documents WHERE id = ?", [document_id]).fetchone()
+            row = conn.execute(conn.locking("SELECT invoice_number FROM documents WHERE id = ?"), [document_id])
+            row = row.fetchone()
             number = row[0] if row else None
             if number is not None:
-                seq = conn.execute("SELECT next_invoice_number FROM sequences WHERE device_key=?", [device_key])
-                if seq.fetchone()[0] != number + 1:
+                if _locked_next(conn, device_key) != number + 1:
                     raise LedgerError(f"invcNo {number} of document {document_id} is not the last allocated")
                 conn.execute("UPDATE sequences SET next_invoice_number = ? WHERE device_key = ?", [number, device_key])
             fields |= {"invoice_number": None, "request": None, "confirmed_at": None}
@@ -251,7 +248,8 @@ class Ledger:
     def discard(self, document_id: int, reason: str) -> Document:
         """Close a document that must never be sent; refused once it holds an invoice number."""
         with immediate_transaction(self.db) as conn:
-            row = conn.execute("SELECT state, invoice_number FROM documents WHERE id = ?", [document_id]).fetchone()
+            row = conn.execute(conn.locking("SELECT state, invoice_number FROM documents WHERE id = ?"), [document_id])
+            row = row.fetchone()
             if row is None:
                 raise LedgerError(f"no document with id {document_id}")
             state, number = row
@@ -330,12 +328,12 @@ class Ledger:
 
     def sent_unknown(self, document_id: int, invoice_number: int) -> bool:
         """Whether a sale with this invcNo was sent for the document and its outcome stayed unknown."""
-        row = self.db.execute(
-            "SELECT 1 FROM exchanges WHERE document_id = ? AND endpoint = 'saveTrnsSalesOsdc' AND outcome = 'unknown'"
-            " AND json_extract(request, '$.invcNo') = ? LIMIT 1",
-            [document_id, invoice_number],
-        ).fetchone()
-        return row is not None
+        rows = self.db.execute(  # the request is read here, not by a JSON function: one query for both backends
+            "SELECT request FROM exchanges WHERE document_id = ? AND endpoint = 'saveTrnsSalesOsdc'"
+            " AND outcome = 'unknown'",
+            [document_id],
+        ).fetchall()
+        return any(_invoice_number_of(request) == invoice_number for (request,) in rows)
 
     # ------------------------------------------------------------ source cursors
 
@@ -353,14 +351,10 @@ class Ledger:
     # ------------------------------------------------------------ alerts
 
     def alert(self, kind: str, message: str, device_key: str | None = None, document_id: int | None = None) -> None:
-        row = {
-            "at": _now(),
-            "kind": kind,
-            "device_key": device_key,
-            "document_id": document_id,
-            "message": message,
-        }
-        self.db["alerts"].insert(row)
+        self.db.execute(
+            "INSERT INTO alerts (at, kind, device_key, document_id, message) VALUES (?, ?, ?, ?, ?)",
+            [_now(), kind, device_key, document_id, message],
+        )
 
 
 EXCHANGE_BODY_LIMIT = 64 * 1024  # characters of one stored request or response (a code list is megabytes)
@@ -392,6 +386,26 @@ def _without_time(text: str | None) -> str | None:
         if isinstance(body.get("responseBody"), dict):
             body["responseBody"].pop("resultDt", None)
     return json.dumps(body, sort_keys=True)
+
+
+def _locked_next(conn: Any, device_key: str) -> int:
+    """The device's next invcNo, with its sequence row created if missing and locked until the transaction ends
+    (PostgreSQL: a second host allocating for the same device waits here; SQLite: BEGIN IMMEDIATE already did)."""
+    conn.execute(
+        "INSERT INTO sequences (device_key, next_invoice_number) VALUES (?, 1) ON CONFLICT(device_key) DO NOTHING",
+        [device_key],
+    )
+    row = conn.execute(conn.locking("SELECT next_invoice_number FROM sequences WHERE device_key = ?"), [device_key])
+    return int(row.fetchone()[0])
+
+
+def _invoice_number_of(request: str | None) -> int | None:
+    try:
+        value = json.loads(request or "null")
+    except ValueError:
+        return None
+    number = value.get("invcNo") if isinstance(value, dict) else None
+    return number if isinstance(number, int) else None
 
 
 def _marks(values: tuple[str, ...]) -> str:

@@ -50,7 +50,7 @@ def search(context: Any, text: str, state: str) -> str:
     if state in STATES:
         where.append("state = ?")
         params.append(state)
-    found = ledger.documents(" AND ".join(where) or "1", params, order_by="id DESC", limit=SEARCH_LIMIT)
+    found = ledger.documents(" AND ".join(where) or "1=1", params, order_by="id DESC", limit=SEARCH_LIMIT)
     return _render("search.html", text=text, state=state, states=STATES, documents=found, limit=SEARCH_LIMIT)
 
 
