@@ -140,3 +140,22 @@ def test_same_name_file_with_other_documents_leaves_the_earlier_results(
     assert (folder / "outbox" / "other.receipts.csv").exists()
     assert not (folder / "outbox" / "superseded").exists()
     assert len(simulator.sales()) == 6
+
+
+def test_results_left_unwritten_by_a_crash_get_their_totals_after_the_restart(
+    csv_settings: Settings, folder: Path, simulator: Simulator
+) -> None:
+    with running_daemon(csv_settings):
+        drop(folder, "sales.csv", samples.sales(DAY))
+    written = receipts(folder / "outbox" / "sales.receipts.csv")
+    # the state a crash leaves between "every document final" and "results written, file archived"
+    (folder / "archive" / "sales.csv").rename(folder / "processing" / "sales.csv")
+    (folder / "outbox" / "sales.receipts.csv").unlink()
+    state = FolderState(folder)
+    state.conn.execute("UPDATE files SET state = 'ingested', finished_at = NULL WHERE name = 'sales.csv'")
+    state.close()
+    with running_daemon(csv_settings):
+        wait_for(lambda: (folder / "archive" / "sales.csv").exists(), what="the recovered file to be finished")
+    again = receipts(folder / "outbox" / "sales.receipts.csv")
+    assert again == written and again["INV-1003"]["total"] == "1113.60"
+    assert len(simulator.sales()) == 3

@@ -87,6 +87,7 @@ class CsvAdapter(SourceAdapter):
     # ------------------------------------------------------------ reading
 
     def fetch_new(self, cursor: str | None) -> Iterator[tuple[SourceDocument, str | None]]:
+        self._finish_recovered()
         if self.watch_inbox:
             self.claim_complete_files()
         for file in self.state.files_to_read():
@@ -290,10 +291,17 @@ class CsvAdapter(SourceAdapter):
     # ------------------------------------------------------------ housekeeping
 
     def _recover(self) -> None:
-        """After a crash: register files left in processing/, finish files whose results were not written."""
+        """After a crash: register files left in processing/ (files whose results were not written are
+        finished by the first `fetch_new`, once the core has given the adapter its ledger for the totals)."""
         for path in sorted(self.folder.sub("processing").iterdir()):
             if path.is_file() and not path.name.startswith(".") and not self.state.stem_taken(path.stem):
                 self.state.add_file(path.name, path.stem, path.suffix)
+        self._recovering = True
+
+    def _finish_recovered(self) -> None:
+        if not self._recovering:
+            return
+        self._recovering = False
         for file in self.state.active_files():
             if file.state == INGESTED:
                 self.finish_if_done(file.id)
