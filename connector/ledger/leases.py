@@ -60,7 +60,9 @@ def acquire(db: Any, device_key: str, ttl: float) -> str | None:
 
 def release(db: Any, device_key: str) -> None:
     with immediate_transaction(db) as conn:
-        conn.execute("DELETE FROM leases WHERE device_key = ? AND owner = ?", [device_key, owner_id()])
+        # The row stays (free: no owner): a row deleted under a waiting acquire would vanish from its SELECT
+        conn.execute("UPDATE leases SET owner = '', expires_at = 0 WHERE device_key = ? AND owner = ?",
+                     [device_key, owner_id()])  # fmt: skip
 
 
 class Renewal:
