@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "report",
     "odoo",
     "quickbooks",
+    "ledger",
 )
 
 

@@ -109,7 +109,7 @@ class PostgresDatabase:
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
         cursor = self.connection.cursor()
-        cursor.execute(translate(sql), list(params) if params is not None else None)  # type: ignore[arg-type]
+        cursor.execute(translate(sql), list(params or ()))  # type: ignore[arg-type]  (a list: `%%` is always read)
         return _Cursor(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
@@ -119,7 +119,7 @@ class PostgresDatabase:
     def executescript(self, script: str) -> None:
         for statement in (s.strip() for s in script.split(";")):
             if statement:
-                self.connection.execute(statement)  # type: ignore[arg-type]
+                self.execute(statement)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict[str, Any]]:
         cursor = self.execute(sql, params)

@@ -192,3 +192,13 @@ def test_settings_choose_the_backend(tmp_path: Path, postgres_url: str) -> None:
     sqlite = load_settings(plain, environ={})
     assert sqlite.ledger_target is None and open_ledger(sqlite).dialect == "sqlite"
     assert sqlite.database_path.exists()
+
+
+def test_quotes_percent_signs_and_placeholders_mean_the_same_on_both(target: str) -> None:
+    db = _open(target)
+    Ledger(db)
+    db.execute("INSERT INTO cursors (name, value) VALUES (?, '50% off?')", ["a?b"])
+    assert db.execute("SELECT name, value FROM cursors WHERE value LIKE '%off?'").fetchall() == [("a?b", "50% off?")]
+    assert db.execute("SELECT value FROM cursors WHERE name = ? AND value LIKE ?", ["a?b", "50%"]).fetchone() == (
+        "50% off?",
+    )
