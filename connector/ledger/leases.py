@@ -23,7 +23,9 @@ import psutil
 
 from connector.db import immediate_transaction
 
-HOST = socket.gethostname()
+# Which host a lease owner runs on. Hosts sharing a PostgreSQL ledger must have different names: a lease of
+# this host whose process is gone is taken over at once, so give ETIMS_HOST_ID when two could be alike.
+HOST = (os.environ.get("ETIMS_HOST_ID") or socket.gethostname()).replace(":", "-")
 _PROCESS_TOKEN = uuid.uuid4().hex[:8]
 
 
