@@ -1,21 +1,26 @@
 """Throughput of the sending engine: N invoices over D devices with KRA latency L.
 
     python bench/pipeline_throughput.py --invoices 10000 --devices 50 --latency 0.05
+    python bench/pipeline_throughput.py --ledger sqlite --ledger postgresql://postgres@127.0.0.1:5432/postgres
 
 The simulator runs in its own process (so its CPU is not counted); the connector runs the real
 huey consumer (SqliteHuey) in this process. Prints invoices/s, the ratio to the ideal D/L (one
-invoice in flight per device), connector CPU ms per invoice and peak RSS. A script, not a test.
+invoice in flight per device), connector CPU ms per invoice and peak RSS, one line per --ledger
+(default: the SQLite file). For a PostgreSQL URL the bench creates a new database on that server
+(the URL's database is only used to connect) and drops it afterwards. A script, not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,9 +58,31 @@ def start_simulator(latency: float) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the simulator did not start")
 
 
-def settings_for(folder: Path, base: str, devices: int, workers: int, redis_url: str | None = None) -> Settings:
+@contextlib.contextmanager
+def ledger_database(ledger: str) -> Iterator[str | None]:
+    """None for the SQLite file in the data dir; else the URL of a new PostgreSQL database, dropped afterwards."""
+    if ledger == "sqlite":
+        yield None
+        return
+    import psycopg
+
+    name = f"etims_bench_{time.time_ns()}"
+    with psycopg.connect(ledger, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    head, _, _ = ledger.partition("?")[0].rpartition("/")
+    try:
+        yield f"{head}/{name}"
+    finally:
+        with psycopg.connect(ledger, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+def settings_for(
+    folder: Path, base: str, devices: int, workers: int, redis_url: str | None = None, ledger_url: str | None = None
+) -> Settings:
     return Settings(
         data_dir=folder,
+        ledger_url=ledger_url,
         kra=KraSettings(base_url=base, timeout_seconds=30),
         devices=[
             DeviceSettings(name=f"d{i:03d}", pin=PIN, branch=f"{i:02d}", serial=f"s{i}")
@@ -78,11 +105,13 @@ def prepare(settings: Settings, invoices: int) -> None:
     context.close()
 
 
-def run(invoices: int, devices: int, latency: float, workers: int, redis_url: str | None) -> dict[str, float]:
+def run(
+    invoices: int, devices: int, latency: float, workers: int, redis_url: str | None, ledger: str = "sqlite"
+) -> dict[str, float]:
     simulator, base = start_simulator(latency)
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            settings = settings_for(Path(folder), base, devices, workers, redis_url)
+        with tempfile.TemporaryDirectory() as folder, ledger_database(ledger) as ledger_url:
+            settings = settings_for(Path(folder), base, devices, workers, redis_url, ledger_url)
             prepare(settings, invoices)
             ledger = Ledger(Context(settings).db)
             marks = ", ".join("?" for _ in SIGNED)
@@ -94,6 +123,7 @@ def run(invoices: int, devices: int, latency: float, workers: int, redis_url: st
                 time.sleep(0.2)
             elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_before
             daemon.stop()
+            ledger.db.close()
     finally:
         simulator.terminate()
         simulator.wait()
@@ -111,16 +141,24 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds KRA takes per answer")
     parser.add_argument("--workers", type=int, help="queue workers (default: min(devices, 64))")
     parser.add_argument("--redis", help="use this Redis URL for the queue (default: SqliteHuey)")
+    parser.add_argument(
+        "--ledger",
+        action="append",
+        metavar="sqlite|URL",
+        help="sqlite (default) or a postgresql:// server URL; repeat to compare side by side",
+    )
     args = parser.parse_args()
     workers = args.workers or min(args.devices, 64)
-    result = run(args.invoices, args.devices, args.latency, workers, args.redis)
-    print(
-        f"N={args.invoices} D={args.devices} L={args.latency * 1000:.0f}ms workers={workers} "
-        f"queue={'redis' if args.redis else 'sqlite'}: "
-        f"{result['invoices_per_s']:.1f} invoices/s in {result['seconds']:.1f}s, "
-        f"ideal D/L={result['ideal_per_s']:.0f}/s, ratio {result['ratio']:.2f}, "
-        f"connector CPU {result['cpu_ms']:.2f} ms/invoice, peak RSS {result['peak_rss_mb']:.0f} MB"
-    )
+    for ledger in args.ledger or ["sqlite"]:
+        result = run(args.invoices, args.devices, args.latency, workers, args.redis, ledger)
+        print(
+            f"N={args.invoices} D={args.devices} L={args.latency * 1000:.0f}ms workers={workers} "
+            f"queue={'redis' if args.redis else 'sqlite'} ledger={'sqlite' if ledger == 'sqlite' else 'postgresql'}: "
+            f"{result['invoices_per_s']:.1f} invoices/s in {result['seconds']:.1f}s, "
+            f"ideal D/L={result['ideal_per_s']:.0f}/s, ratio {result['ratio']:.2f}, "
+            f"connector CPU {result['cpu_ms']:.2f} ms/invoice, peak RSS {result['peak_rss_mb']:.0f} MB",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
