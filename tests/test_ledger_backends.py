@@ -202,3 +202,20 @@ def test_quotes_percent_signs_and_placeholders_mean_the_same_on_both(target: str
     assert db.execute("SELECT value FROM cursors WHERE name = ? AND value LIKE ?", ["a?b", "50%"]).fetchone() == (
         "50% off?",
     )
+
+
+def test_status_reads_a_postgresql_ledger_with_no_ledger_file(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from connector.cli import main
+    from connector.config import load_settings
+
+    file = tmp_path / "etims-connector.toml"
+    file.write_text(f'data_dir = "data"\nledger_url = "{postgres_url}"\n')
+    ledger = Ledger(open_ledger(load_settings(file, environ={})))
+    _record(ledger, "S-1", DEVICES[0])
+    assert main(["--config", str(file), "status"]) == 0
+    assert "pending 1" in capsys.readouterr().out
+    assert not (tmp_path / "data" / "ledger.db").exists()

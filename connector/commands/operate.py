@@ -71,7 +71,7 @@ def status_command(args: argparse.Namespace) -> int:
     from connector.status import collect
 
     settings = settings_from(args)
-    if not settings.database_path.exists():
+    if not settings.ledger_target and not settings.database_path.exists():  # (a PostgreSQL ledger: just ask it)
         looked = (
             f"configuration {settings.config_path}"
             if settings.config_path
