@@ -95,6 +95,13 @@ class PostgresDatabase:
     def __init__(self, url: str, connection: psycopg.Connection[Any]) -> None:
         self.url = url
         self.connection = connection
+        self._transactions = 0  # open transaction() blocks: a broken connection is not retried inside one
+
+    def _live(self) -> psycopg.Connection[Any]:
+        """The connection, opened again if the server dropped it (restart, failover, idle timeout)."""
+        if self.connection.closed or self.connection.broken:
+            self.connection = open_postgres(self.url).connection
+        return self.connection
 
     def __repr__(self) -> str:
         return f"PostgresDatabase({redacted(self.url)!r})"
@@ -108,12 +115,18 @@ class PostgresDatabase:
         return redacted(self.url)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
-        cursor = self.connection.cursor()
-        cursor.execute(translate(sql), list(params or ()))  # type: ignore[arg-type]  (a list: `%%` is always read)
+        try:
+            cursor = self._live().cursor()
+            cursor.execute(translate(sql), list(params or ()))  # type: ignore[arg-type]  (a list: `%%` is always read)
+        except psycopg.OperationalError:
+            if self._transactions or not self.connection.broken:
+                raise  # inside a transaction the whole transaction must fail and be done again
+            cursor = self._live().cursor()  # one statement on its own: safe to send again on a new connection
+            cursor.execute(translate(sql), list(params or ()))  # type: ignore[arg-type]
         return _Cursor(cursor)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.connection.cursor() as cursor:
+        with self._live().cursor() as cursor:
             cursor.executemany(translate(sql), [list(r) for r in rows])  # type: ignore[arg-type]
 
     def executescript(self, script: str) -> None:
@@ -129,8 +142,12 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self) -> Iterator[PostgresDatabase]:
-        with self.connection.transaction():
-            yield self
+        with self._live().transaction():
+            self._transactions += 1
+            try:
+                yield self
+            finally:
+                self._transactions -= 1
 
     def locking(self, select: str) -> str:
         return f"{select} FOR UPDATE"

@@ -219,3 +219,19 @@ def test_status_reads_a_postgresql_ledger_with_no_ledger_file(
     assert main(["--config", str(file), "status"]) == 0
     assert "pending 1" in capsys.readouterr().out
     assert not (tmp_path / "data" / "ledger.db").exists()
+
+
+def test_a_postgresql_connection_dropped_by_the_server_is_opened_again(postgres_url: str) -> None:  # noqa: F811
+    import psycopg
+
+    from connector.db_postgres import open_postgres
+
+    db = open_postgres(postgres_url)
+    ledger = Ledger(db)
+    doc_id = _record(ledger, "R-1", "P051234567A/00")
+    pid = db.execute("SELECT pg_backend_pid()").fetchone()[0]
+    with psycopg.connect(postgres_url, autocommit=True) as admin:  # the server restarts / a DBA kills it
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert ledger.get(doc_id).external_id == "R-1"  # one statement: sent again on a new connection
+    assert db.execute("SELECT pg_backend_pid()").fetchone()[0] != pid
+    assert ledger.allocate_number(doc_id, "P051234567A/00", "allocated") == 1  # transactions work again
