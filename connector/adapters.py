@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from connector.errors import ConfigurationError
 
 if TYPE_CHECKING:
-    from connector.source_secrets import SourceSecrets
+    from connector.source_credentials import SourceSecrets
 
 ENTRY_POINT_GROUP = "kra_etims_connector.adapters"
 

@@ -38,7 +38,7 @@ from connector.mapping import load_mapping
 from connector.model_bounds import validation_error
 from connector.models import Invoice, Receipt
 from connector.sending import DeviceSender
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 
 log = logging.getLogger("connector.pipeline")
 

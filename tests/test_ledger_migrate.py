@@ -16,7 +16,7 @@ from connector.db_postgres import open_postgres
 from connector.ledger import Ledger
 from connector.ledger.migrate import TABLES
 from connector.pipeline import Pipeline, Source, default_mapping
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 from connector.testing import wait_for
 from tests.conftest import write_config
 from tests.pipeline_helpers import all_final, make_invoice

@@ -21,7 +21,7 @@ import odoorpc
 import pytest
 
 from connector.mapping import load_mapping
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 from connector.testing import sample_receipt
 from plugins.odoo.adapter import OdooAdapter
 from plugins.odoo.config import OdooConfig

@@ -15,7 +15,7 @@ from connector.config import load_settings
 from connector.context import Context
 from connector.errors import ConfigurationError
 from connector.mapping import load_mapping
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 from plugins.quickbooks.adapter import QuickBooksAdapter
 from plugins.quickbooks.config import QuickBooksConfig
 from plugins.quickbooks.connect import CallbackServer, Connection

@@ -13,7 +13,7 @@ from connector.config import SourceSettings
 from connector.context import Context
 from connector.daemon import Daemon
 from connector.ledger import Ledger
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 from connector.testing import wait_for
 from plugins.quickbooks.harness import connect_secrets, fake_options, seed
 from plugins.quickbooks.testing import FakeQuickBooks

@@ -23,7 +23,7 @@ import pytest
 
 from connector.config import load_settings
 from connector.kra.simulator import SimulatorConfig, start_simulator
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 from plugins.quickbooks.harness import connect_secrets, fake_options
 from plugins.quickbooks.testing import (
     FakeQuickBooks,

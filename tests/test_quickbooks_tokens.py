@@ -10,7 +10,7 @@ import pytest
 
 from connector.clock import now_utc
 from connector.errors import ConfigurationError
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 from plugins.quickbooks.adapter import QuickBooksAdapter
 from plugins.quickbooks.harness import connected_adapter, fake_options, seed
 from plugins.quickbooks.limiter import RealmLimiter

@@ -36,7 +36,7 @@ def _source(context: Any, name: str) -> Any:
 
 
 def connect_command(args: argparse.Namespace) -> int:
-    from connector.source_secrets import SourceSecrets
+    from connector.source_credentials import SourceSecrets
     from plugins.quickbooks.config import QuickBooksConfig
     from plugins.quickbooks.connect import CallbackServer, Connection
     from plugins.quickbooks.tokens import Tokens

@@ -8,7 +8,7 @@ import sys
 
 from connector.commands.common import context_from
 from connector.errors import ConfigurationError
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -66,7 +66,7 @@ def _create(db: Any) -> None:
 
 def script_for(dialect: str) -> str:
     """Every ledger table, in the dialect's DDL (written once, in SQLite's, and translated for PostgreSQL)."""
-    from connector.source_secrets import SCHEMA as SOURCE_SECRETS
+    from connector.source_credentials import SCHEMA as SOURCE_SECRETS
 
     script = ";\n".join([DEVICES_TABLE, reference.TABLES_DDL, LEDGER_TABLES, SOURCE_SECRETS])
     if dialect == "postgresql":

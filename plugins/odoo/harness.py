@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from connector.mapping import load_mapping
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 from plugins.odoo.adapter import OdooAdapter
 from plugins.odoo.testing import FakeOdoo, InvoiceLine
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from connector.adapters import SourceDocument
 from connector.mapping import load_mapping
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 from plugins.quickbooks.adapter import QuickBooksAdapter
 from plugins.quickbooks.config import QuickBooksConfig
 from plugins.quickbooks.testing import (

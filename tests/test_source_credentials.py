@@ -13,7 +13,7 @@ import pytest
 from connector.config import Settings
 from connector.context import Context
 from connector.errors import ConfigurationError, SecretKeyError
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 
 SECRET = "s3cret-Odoo-api-key-0123456789"
 
@@ -82,7 +82,7 @@ import sys, time
 from pathlib import Path
 from connector.config import Settings
 from connector.context import Context
-from connector.source_secrets import SourceSecrets
+from connector.source_credentials import SourceSecrets
 secrets = SourceSecrets.for_context(Context(Settings(data_dir=Path(sys.argv[1]))), "qbo")
 with secrets.exclusive("refresh", ttl=30):
     print("held", flush=True)
