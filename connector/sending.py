@@ -8,6 +8,7 @@ POST: accepted → receipt; rejected → number released, needs-fix; retry-later
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -48,6 +49,8 @@ class DeviceSender:
         self._client: KraClient | None = None
         self.tax_rates = pipeline.tax_rates()  # read once per drain, not once per document
         self.signed: list[int] = []  # written back in batches: one queue task per batch, not per document
+        self._mappings: dict[str, Any] = {}  # per drain: a source's mapping (no file look-up per document)
+        self._device_row: dict[str, Any] | None = None  # per drain: scu_id and mrc_number for receipts
 
     @property
     def profile(self) -> str:
@@ -94,16 +97,15 @@ class DeviceSender:
 
     def log_outcome(self, before: Document, seconds: float) -> None:
         """One INFO line per document per outcome: `source:number → invcNo N accepted (rcpt 123, 0.4 s)`."""
-        doc = self.ledger.get(before.id)
-        if doc.state == before.state and doc.attempts == before.attempts:
+        state, attempts, invoice_number, reason, rcpt = self.ledger.outcome_of(before.id)
+        if state == before.state and attempts == before.attempts:
             return
-        extra = {"document": doc.label, "device": self.key, "state": doc.state, "outcome": OUTCOMES.get(doc.state)}
-        if doc.state == ACCEPTED:
-            rcpt = (doc.receipt or {}).get("receipt_number")
-            log.info("%s → invcNo %s accepted (rcpt %s, %.1f s)", doc.label, doc.invoice_number, rcpt, seconds,
+        extra = {"document": before.label, "device": self.key, "state": state, "outcome": OUTCOMES.get(state)}
+        if state == ACCEPTED:
+            log.info("%s → invcNo %s accepted (rcpt %s, %.1f s)", before.label, invoice_number, rcpt, seconds,
                      extra=extra)  # fmt: skip
-        elif doc.state in OUTCOMES:
-            log.info("%s → %s: %s", doc.label, OUTCOMES[doc.state], doc.reason or "", extra=extra)
+        elif state in OUTCOMES:
+            log.info("%s → %s: %s", before.label, OUTCOMES[state], reason or "", extra=extra)
 
     def flush(self) -> None:
         """Hand the documents signed so far to the write-back queue."""
@@ -143,8 +145,8 @@ class DeviceSender:
 
     def send_new(self, doc: Document) -> None:
         if doc.invoice_number is not None and doc.request is not None:
-            self.ledger.transition(doc.id, SENDING, f"resending invcNo {doc.invoice_number}", attempts=doc.attempts + 1)
-            self.post(doc.id, doc.request)
+            self.ledger.move(doc.id, SENDING, f"resending invcNo {doc.invoice_number}", attempts=doc.attempts + 1)
+            self.post(dataclasses.replace(doc, state=SENDING, attempts=doc.attempts + 1), doc.request)
             return
         invoice = Invoice.model_validate_json(doc.canonical or "{}")
         mapping = self._mapping(doc)
@@ -156,32 +158,43 @@ class DeviceSender:
         codes = self.register_items(doc, invoice, mapping)
         if codes is None:
             return
-        number = self.ledger.allocate_number(doc.id, self.key, "allocated")
+        # Under the device lease nobody else allocates this device's numbers: build with the next one, then
+        # allocate it and move to sending in one transaction (a crash leaves neither or both).
+        number = doc.invoice_number if doc.invoice_number is not None else self.ledger.next_number(self.key)
         try:
             request = self._build(invoice, mapping, number, original, codes)
             from connector.kra_totals import check_erp_totals  # the ERP's own totals: off -> DocumentError
 
-            if note := check_erp_totals(invoice, request):  # off by rounding only: kept as a ledger note
-                self.ledger.note(doc.id, note)
+            note = check_erp_totals(invoice, request)  # off by rounding only: kept as a ledger note
         except (DocumentError, MappingError) as exc:
-            self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "cannot build the KRA request", reason=str(exc))
-            self.pipeline.enqueue_write_back(doc.id)
+            if doc.invoice_number is not None:
+                self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "cannot build the KRA request",
+                                           reason=str(exc))  # fmt: skip
+                self.pipeline.enqueue_write_back(doc.id)
+            else:
+                self._needs_fix(doc, str(exc))
             return
-        self.ledger.transition(
-            doc.id, SENDING, f"sending invcNo {number}", request=request,
+        if note:
+            self.ledger.note(doc.id, note)
+        self.ledger.allocate_and_move(
+            doc.id, self.key, number, SENDING, f"sending invcNo {number}", request=request,
             confirmed_at=request["cfmDt"], attempts=doc.attempts + 1,
         )  # fmt: skip
-        self.post(doc.id, request)
+        sending = dataclasses.replace(doc, state=SENDING, invoice_number=number, request=request,
+                                      confirmed_at=request["cfmDt"], attempts=doc.attempts + 1)  # fmt: skip
+        self.post(sending, request)
 
     def _mapping(self, doc: Document) -> Any:
         from connector.mapping import load_mapping
 
-        source = self.pipeline.sources.get(doc.source)
-        return (
-            source.mapping
-            if source
-            else load_mapping(doc.source if doc.source in ("csv", "odoo", "quickbooks") else "csv")
-        )
+        if doc.source not in self._mappings:
+            source = self.pipeline.sources.get(doc.source)
+            self._mappings[doc.source] = (
+                source.mapping
+                if source
+                else load_mapping(doc.source if doc.source in ("csv", "odoo", "quickbooks") else "csv")
+            )
+        return self._mappings[doc.source]
 
     def _original(self, doc: Document, invoice: Invoice) -> Any:
         if invoice.kind != "credit_note" or invoice.original is None:
@@ -250,14 +263,18 @@ class DeviceSender:
 
     # ------------------------------------------------------------ the POST and its outcome
 
-    def post(self, doc_id: int, request: dict[str, Any]) -> None:
+    def post(self, doc: Document | int, request: dict[str, Any]) -> None:
+        """`doc`: the document as the sender just wrote it (state sending, its number, request and attempts),
+        or its id (then read from the ledger)."""
+        if isinstance(doc, int):
+            doc = self.ledger.get(doc)
         result = self.client.save_sale(request)
-        self.ledger.store_exchange(doc_id, self.key, result)
-        doc = self.ledger.get(doc_id)
         outcome = result.outcome
         if outcome is Outcome.ACCEPTED:
-            self._accept(doc, result.data)
-        elif outcome is Outcome.REJECTED:
+            self._accept(doc, result.data, exchange=result)
+            return
+        self.ledger.store_exchange(doc.id, self.key, result)
+        if outcome is Outcome.REJECTED:
             self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "KRA rejected it", reason=_kra_reason(result))
             self.pipeline.enqueue_write_back(doc.id)
         elif outcome is Outcome.NEEDS_CONFIGURATION and self._may_be_signed(doc, result):
@@ -306,15 +323,39 @@ class DeviceSender:
                 self._wait(doc, message, state=UNKNOWN, delay=self.pipeline.settings.queue.backoff_max_seconds)
             self._accept(doc, stored.receipt, via="read-back")
         elif result.outcome in (Outcome.NO_DATA, Outcome.ACCEPTED):
-            self.ledger.transition(doc.id, SENDING, f"invcNo {doc.invoice_number} not at KRA: resending it",
-                                   attempts=doc.attempts + 1)  # fmt: skip
-            self.post(doc.id, doc.request or {})
+            self.ledger.move(doc.id, SENDING, f"invcNo {doc.invoice_number} not at KRA: resending it",
+                             attempts=doc.attempts + 1)  # fmt: skip
+            self.post(dataclasses.replace(doc, state=SENDING, attempts=doc.attempts + 1), doc.request or {})
         else:
             self._wait(doc, f"read-back of invcNo {doc.invoice_number}: {result.describe()}", state=UNKNOWN)
 
-    def _accept(self, doc: Document, data: Any, via: str = "answer") -> None:
-        """`data` passed results.receipt_problem in the client: counters, signature, internal data and time."""
-        row = self.pipeline.context.devices.row(self.device) or {}
+    def _accept(self, doc: Document, data: Any, via: str = "answer", exchange: KraResult | None = None) -> None:
+        """`data` passed results.receipt_problem in the client: counters, signature, internal data and time.
+        `exchange`: the call that answered, stored in the same transaction as the acceptance."""
+        try:
+            receipt = self._receipt(doc, data)
+        except Exception:
+            if exchange is not None:  # the answer is kept even when it cannot be turned into a receipt
+                self.ledger.store_exchange(doc.id, self.key, exchange)
+            raise
+        detail = f"signed by KRA (from the {via}): receipt {receipt.receipt_number}"
+        fields = {
+            "receipt": receipt.model_dump(mode="json"),
+            "signed_at": receipt.signed_at.isoformat(),
+            "reason": None,
+        }
+        if exchange is not None:
+            self.ledger.store_exchange(doc.id, self.key, exchange, then=(ACCEPTED, detail, fields))
+        else:
+            self.ledger.move(doc.id, ACCEPTED, detail, **fields)
+        self.signed.append(doc.id)
+        if doc.kind == "invoice":
+            self._requeue_credit_notes_waiting_for(doc)
+
+    def _receipt(self, doc: Document, data: Any) -> Receipt:
+        if self._device_row is None:
+            self._device_row = self.pipeline.context.devices.row(self.device) or {}
+        row = self._device_row
         signed_at = parse_kra_datetime(data.signed_at or (data.model_extra or {})["vsdcRcptPbctDate"])
         signature = data.signature.strip()
         receipt = Receipt(
@@ -325,13 +366,7 @@ class DeviceSender:
             qr_url=receipt_qr_url(self.device.pin.upper(), self.device.branch, signature,
                                   production=self.pipeline.settings.kra.environment == "production"),
         )  # fmt: skip
-        self.ledger.transition(
-            doc.id, ACCEPTED, f"signed by KRA (from the {via}): receipt {receipt.receipt_number}",
-            receipt=receipt.model_dump(mode="json"), signed_at=signed_at.isoformat(), reason=None,
-        )  # fmt: skip
-        self.signed.append(doc.id)
-        if doc.kind == "invoice":
-            self._requeue_credit_notes_waiting_for(doc)
+        return receipt
 
     def _requeue_credit_notes_waiting_for(self, original: Document) -> None:
         """Credit notes refused because this invoice was not yet signed can go now."""
@@ -349,7 +384,7 @@ class DeviceSender:
     # ------------------------------------------------------------ helpers
 
     def _needs_fix(self, doc: Document, reason: str) -> None:
-        self.ledger.transition(doc.id, NEEDS_FIX, reason, reason=reason)
+        self.ledger.move(doc.id, NEEDS_FIX, reason, reason=reason)
         self.pipeline.enqueue_write_back(doc.id)
 
     def _wait(self, doc: Document, reason: str, state: str = RETRY_WAIT, delay: float | None = None) -> None:

@@ -187,9 +187,23 @@ class Ledger:
     # ------------------------------------------------------------ state changes
 
     def transition(self, document_id: int, to_state: str, detail: str, **fields: Any) -> Document:
+        self.move(document_id, to_state, detail, **fields)
+        return self.get(document_id)
+
+    def move(self, document_id: int, to_state: str, detail: str, **fields: Any) -> None:
+        """`transition` without reading the document back (the sender already holds what it wrote)."""
         with immediate_transaction(self.db) as conn:
             self._transition(conn, document_id, to_state, detail, fields)
-        return self.get(document_id)
+
+    def outcome_of(self, document_id: int) -> tuple[str, int, int | None, str | None, str | None]:
+        """(state, attempts, invoice_number, reason, receipt number): what a log line needs, nothing decoded."""
+        row = self.db.conn.execute(
+            "SELECT state, attempts, invoice_number, reason, receipt FROM documents WHERE id = ?", [document_id]
+        ).fetchone()
+        if row is None:
+            raise LedgerError(f"no document with id {document_id} in the ledger")
+        receipt = json.loads(row[4]).get("receipt_number") if row[4] else None
+        return row[0], row[1], row[2], row[3], receipt
 
     def _transition(self, conn: Any, document_id: int, to_state: str, detail: str, fields: dict[str, Any]) -> None:
         row = conn.execute(conn.locking("SELECT state FROM documents WHERE id = ?"), [document_id]).fetchone()
@@ -231,6 +245,26 @@ class Ledger:
             conn.execute("UPDATE documents SET invoice_number = ? WHERE id = ?", [number, document_id])
             self._event(conn, document_id, None, None, f"invcNo {number} allocated")
         return number
+
+    def allocate_and_move(
+        self, document_id: int, device_key: str, number: int, to_state: str, detail: str, **fields: Any
+    ) -> None:
+        """Allocate `number` (which must be the device's next invcNo, the document holding none) and change
+        state in the same transaction: a crash leaves either neither or both."""
+        with immediate_transaction(self.db) as conn:
+            row = conn.execute(conn.locking("SELECT invoice_number FROM documents WHERE id = ?"), [document_id])
+            row = row.fetchone()
+            held = row[0] if row else None
+            if held is not None and held != number:
+                raise LedgerError(f"document {document_id} already holds invcNo {held}, not {number}")
+            if held is None:
+                expected = _locked_next(conn, device_key)  # the sequence row stays locked until commit
+                if expected != number:
+                    raise LedgerError(f"invcNo {number} is not device {device_key}'s next ({expected})")
+                conn.execute("UPDATE sequences SET next_invoice_number = ? WHERE device_key = ?",
+                             [number + 1, device_key])  # fmt: skip
+                self._event(conn, document_id, None, None, f"invcNo {number} allocated")
+            self._transition(conn, document_id, to_state, detail, {**fields, "invoice_number": number})
 
     def release_number(self, document_id: int, device_key: str, to_state: str, detail: str, **fields: Any) -> None:
         """After a definite rejection: give the number back (it is the last one) and change state."""
@@ -298,14 +332,30 @@ class Ledger:
 
     # ------------------------------------------------------------ exchanges with KRA
 
-    def store_exchange(self, document_id: int | None, device_key: str | None, result: Any) -> None:
+    def store_exchange(
+        self,
+        document_id: int | None,
+        device_key: str | None,
+        result: Any,
+        then: tuple[str, str, dict[str, Any]] | None = None,
+    ) -> None:
         """One row per KRA call. Bodies are bounded (EXCHANGE_BODY_LIMIT, then cut with a note), and a call
         that repeats the document's previous one exactly (a KRA answering the same way again and again) keeps
-        only a pointer to that exchange instead of both bodies again."""
+        only a pointer to that exchange instead of both bodies again. `then` = (state, detail, fields): the
+        document's state change the answer decided, in the same transaction as the exchange."""
+        if then is None:
+            self._store_exchange(self.db.conn, document_id, device_key, result)
+            return
+        assert document_id is not None
+        with immediate_transaction(self.db) as conn:
+            self._store_exchange(conn, document_id, device_key, result)
+            self._transition(conn, document_id, then[0], then[1], then[2])
+
+    def _store_exchange(self, conn: Any, document_id: int | None, device_key: str | None, result: Any) -> None:
         metrics.observe_kra_call(result.endpoint, str(result.outcome), result.elapsed_seconds)
         request, response = _bounded(jsonio.dumps(result.request)), _bounded(jsonio.dumps(result.response))
         if document_id is not None:
-            previous = self.db.conn.execute(
+            previous = conn.execute(
                 "SELECT id, outcome, code, message, request, response FROM exchanges"
                 " WHERE document_id = ? AND endpoint = ? ORDER BY id DESC LIMIT 1",
                 [document_id, result.endpoint],
@@ -314,12 +364,12 @@ class Ledger:
                 first_id, first_request, first_response = previous[0], previous[4], previous[5]
                 pointer = _pointer(first_request)
                 if pointer is not None:
-                    first_id, first_request, first_response = self.db.conn.execute(
+                    first_id, first_request, first_response = conn.execute(
                         "SELECT id, request, response FROM exchanges WHERE id = ?", [pointer]
                     ).fetchone()
                 if first_request == request and _without_time(first_response) == _without_time(response):
                     request = response = jsonio.dumps({"same_as_exchange": first_id})
-        self.db.conn.execute(
+        conn.execute(
             "INSERT INTO exchanges (document_id, device_key, at, endpoint, outcome, code, message, http_status,"
             " elapsed_seconds, request, response) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             [document_id, device_key, _now(), result.endpoint, str(result.outcome), result.code, result.message,
