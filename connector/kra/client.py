@@ -32,6 +32,7 @@ from connector.kra import results
 from connector.kra.auth import GavaConnectToken
 from connector.kra.endpoints import ENDPOINTS, Endpoint
 from connector.kra.results import Meaning, Outcome
+from connector.kra.watchdog import WATCHDOG
 
 log = logging.getLogger("connector.kra")
 
@@ -88,9 +89,7 @@ def _read_capped(response: httpx.Response, deadline: float, cap: int) -> bytes:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), cut)
-    watchdog.daemon = True
-    watchdog.start()
+    entry = WATCHDOG.arm(deadline, cut)
     chunks, size = [], 0
     try:
         for chunk in response.iter_bytes():
@@ -105,7 +104,7 @@ def _read_capped(response: httpx.Response, deadline: float, cap: int) -> bytes:
             raise _DeadlineAfterSend() from None
         raise
     finally:
-        watchdog.cancel()
+        WATCHDOG.disarm(entry)
     return b"".join(chunks)
 
 
