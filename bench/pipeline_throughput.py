@@ -123,15 +123,20 @@ def run(
                 time.sleep(0.2)
             elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_before
             daemon.stop()
+            call = ledger.db.execute(  # the simulator's measured call time, as the connector saw it
+                "SELECT AVG(elapsed_seconds) FROM exchanges WHERE endpoint = 'saveTrnsSalesOsdc'"
+            ).fetchone()[0]
             ledger.db.close()
     finally:
         simulator.terminate()
         simulator.wait()
     rate = invoices / elapsed
-    ideal = devices / latency
+    ideal = devices / latency if latency > 0 else float("inf")  # one invoice in flight per device
+    measured = devices / call if call else float("inf")  # the same, from the measured call time
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"invoices_per_s": rate, "ideal_per_s": ideal, "ratio": rate / ideal, "cpu_ms": 1000 * cpu / invoices,
-            "peak_rss_mb": peak_mb, "seconds": elapsed}  # fmt: skip
+            "peak_rss_mb": peak_mb, "seconds": elapsed, "call_ms": 1000 * (call or 0.0),
+            "measured_ratio": rate / measured}  # fmt: skip
 
 
 def main() -> None:
@@ -156,6 +161,7 @@ def main() -> None:
             f"queue={'redis' if args.redis else 'sqlite'} ledger={'sqlite' if ledger == 'sqlite' else 'postgresql'}: "
             f"{result['invoices_per_s']:.1f} invoices/s in {result['seconds']:.1f}s, "
             f"ideal D/L={result['ideal_per_s']:.0f}/s, ratio {result['ratio']:.2f}, "
+            f"measured call {result['call_ms']:.1f} ms (ratio to D/call {result['measured_ratio']:.2f}), "
             f"connector CPU {result['cpu_ms']:.2f} ms/invoice, peak RSS {result['peak_rss_mb']:.0f} MB",
             flush=True,
         )
