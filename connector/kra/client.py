@@ -41,6 +41,11 @@ NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 LOST_AFTER_SEND = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.WriteTimeout)
 
 
+def _may_hold_secret(text: str) -> bool:
+    """Whether an encoded body could hold a secret (cheap and conservative: a secret's key name anywhere)."""
+    return any(f'"{key}"' in text for key in SECRET_KEYS)
+
+
 def redact(value: Any) -> Any:
     """A copy with every secret value replaced, for logs and the ledger."""
     if isinstance(value, dict):
@@ -148,6 +153,7 @@ class KraResult:
     data: Any = None
     http_status: int | None = None
     request: dict[str, Any] = field(default_factory=dict)  # redacted body
+    request_text: str | None = None  # the body exactly as sent (JSON), only when it held no secret
     response: Any = None  # redacted JSON, or a text excerpt
     elapsed_seconds: float = 0.0
 
@@ -202,7 +208,9 @@ class KraClient:
         payload = body.to_wire() if isinstance(body, p.KraRequest) else dict(body)  # type: ignore[arg-type]
         headers = self._headers(endpoint, payload)
         started = time.monotonic()
-        answer, status = self._exchange(endpoint, payload, headers)
+        content = jsonio.dumps(payload)  # encoded once: sent, and kept for the ledger when it holds no secret
+        answer, status = self._exchange(endpoint, content.encode("utf-8"), headers)
+        clean = not _may_hold_secret(content)
         answer.meaning = results.refine(answer.meaning, answer.message)
         result = KraResult(
             endpoint=endpoint.legacy,
@@ -211,7 +219,8 @@ class KraClient:
             message=answer.message,
             data=answer.data,
             http_status=status,
-            request=redact(payload),
+            request=payload if clean else redact(payload),
+            request_text=content if clean else None,
             response=redact(answer.response),
             elapsed_seconds=round(time.monotonic() - started, 3),
         )
@@ -233,11 +242,8 @@ class KraClient:
             headers["apigee_app_id"] = self.settings.apigee_app_id
         return headers
 
-    def _exchange(
-        self, endpoint: Endpoint, payload: dict[str, Any], headers: dict[str, str]
-    ) -> tuple[_Answer, int | None]:
+    def _exchange(self, endpoint: Endpoint, content: bytes, headers: dict[str, str]) -> tuple[_Answer, int | None]:
         url = f"{self.base}/{endpoint.path(self.profile)}"
-        content = jsonio.dumps(payload).encode("utf-8")
         limit = self.settings.init_timeout_seconds if endpoint.name == "initialize" else self.settings.timeout_seconds
         total = self.settings.deadline_seconds()
         deadline = time.monotonic() + total

@@ -353,7 +353,8 @@ class Ledger:
 
     def _store_exchange(self, conn: Any, document_id: int | None, device_key: str | None, result: Any) -> None:
         metrics.observe_kra_call(result.endpoint, str(result.outcome), result.elapsed_seconds)
-        request, response = _bounded(jsonio.dumps(result.request)), _bounded(jsonio.dumps(result.response))
+        text = getattr(result, "request_text", None) or jsonio.dumps(result.request)  # encoded once, by the client
+        request, response = _bounded(text), _bounded(jsonio.dumps(result.response))
         if document_id is not None:
             previous = conn.execute(
                 "SELECT id, outcome, code, message, request, response FROM exchanges"
