@@ -205,11 +205,21 @@ class Ledger:
         receipt = json.loads(row[4]).get("receipt_number") if row[4] else None
         return row[0], row[1], row[2], row[3], receipt
 
-    def _transition(self, conn: Any, document_id: int, to_state: str, detail: str, fields: dict[str, Any]) -> None:
-        row = conn.execute(conn.locking("SELECT state FROM documents WHERE id = ?"), [document_id]).fetchone()
-        if row is None:
-            raise LedgerError(f"no document with id {document_id}")
-        current = row[0]
+    def _transition(
+        self,
+        conn: Any,
+        document_id: int,
+        to_state: str,
+        detail: str,
+        fields: dict[str, Any],
+        current: str | None = None,
+    ) -> None:
+        """`current`: the state this transaction already read (with its lock), else it is read here."""
+        if current is None:
+            row = conn.execute(conn.locking("SELECT state FROM documents WHERE id = ?"), [document_id]).fetchone()
+            if row is None:
+                raise LedgerError(f"no document with id {document_id}")
+            current = row[0]
         if to_state not in TRANSITIONS[current]:
             raise LedgerError(f"document {document_id}: {current} → {to_state} is not allowed")
         values = {**fields, "state": to_state, "updated_at": _now()}
@@ -252,9 +262,11 @@ class Ledger:
         """Allocate `number` (which must be the device's next invcNo, the document holding none) and change
         state in the same transaction: a crash leaves either neither or both."""
         with immediate_transaction(self.db) as conn:
-            row = conn.execute(conn.locking("SELECT invoice_number FROM documents WHERE id = ?"), [document_id])
+            row = conn.execute(conn.locking("SELECT state, invoice_number FROM documents WHERE id = ?"), [document_id])
             row = row.fetchone()
-            held = row[0] if row else None
+            if row is None:
+                raise LedgerError(f"no document with id {document_id}")
+            current, held = row
             if held is not None and held != number:
                 raise LedgerError(f"document {document_id} already holds invcNo {held}, not {number}")
             if held is None:
@@ -264,7 +276,7 @@ class Ledger:
                 conn.execute("UPDATE sequences SET next_invoice_number = ? WHERE device_key = ?",
                              [number + 1, device_key])  # fmt: skip
                 self._event(conn, document_id, None, None, f"invcNo {number} allocated")
-            self._transition(conn, document_id, to_state, detail, {**fields, "invoice_number": number})
+            self._transition(conn, document_id, to_state, detail, {**fields, "invoice_number": number}, current)
 
     def release_number(self, document_id: int, device_key: str, to_state: str, detail: str, **fields: Any) -> None:
         """After a definite rejection: give the number back (it is the last one) and change state."""
