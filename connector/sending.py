@@ -126,6 +126,11 @@ class DeviceSender:
         log.exception("sending %s failed unexpectedly", head.label)
         doc = self.ledger.get(head.id)
         problem = f"{type(exc).__name__}: {exc}"[:500]
+        if _transient_storage_error(exc) and doc.state not in (SENDING, UNKNOWN):
+            # A deadlock or a busy/dropped database is never the document's fault: its transaction rolled back
+            # whole, so the device tries again shortly and nothing is marked.
+            log.warning("%s: the ledger refused for now (%s); trying again", doc.label, problem)
+            return 1.0
         if doc.state in (SENDING, UNKNOWN):  # the request may have reached KRA: never release its number
             message = f"{doc.label}: unexpected error after invcNo {doc.invoice_number} was sent ({problem})"
             self.ledger.alert("internal-error", message, self.key, doc.id)
@@ -398,3 +403,16 @@ class DeviceSender:
 
 def _kra_reason(result: KraResult) -> str:
     return f"KRA {result.code or result.http_status or ''} {result.message}".strip()
+
+
+def _transient_storage_error(exc: Exception) -> bool:
+    """SQLite's "database is locked" and PostgreSQL's deadlocks, serialization failures and lost connections."""
+    import sqlite3
+
+    if isinstance(exc, sqlite3.OperationalError):
+        return True
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    return isinstance(exc, psycopg.OperationalError)
