@@ -12,6 +12,7 @@ Built-in and third-party adapters register the same way, through the entry-point
 
 Optional capabilities a plugin declares by also subclassing them (the core asks `isinstance`):
 `Listens` — the ERP pushes changes to a route on the connector's HTTP listener (`connector/service/`).
+`ReportsStock` — the ERP knows stock: movements (`fetch_stock_moves`) and, optionally, quantities on hand.
 Optional hooks: `preflight()` (problems that stop `run`), `advice()` (what `doctor` recommends),
 `report_problem()`, `health()`, `close()`. `self.secrets` is the source's encrypted secret store;
 `self.ledger()` (when the core runs the adapter) gives the ledger, to read what KRA signed (receipt PDFs).
@@ -133,6 +134,22 @@ class Listens(ABC):
     @abstractmethod
     def fetch_changed(self, keys: list[str]) -> Iterator[SourceDocument]:
         """The current version of each changed document (documents we do not send are skipped)."""
+
+
+class ReportsStock(ABC):
+    """Capability: the source knows stock (connector/stock/models.py says what a movement is).
+
+    The core reports these movements to KRA (insertStockIO) before the sales that need the stock. Deliveries to
+    customers and returns from them are left out: the connector reports those from the signed documents.
+    """
+
+    @abstractmethod
+    def fetch_stock_moves(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
+        """Yields (connector.stock.models.StockMove, next cursor) for movements after `cursor`, oldest first."""
+
+    def stock_on_hand(self, branch: str | None, item_codes: list[str]) -> dict[str, Any]:
+        """The source's quantity on hand per item code (Decimal), for `stock status`; {} when unknown."""
+        return {}
 
 
 def _load(entry: EntryPoint) -> type[SourceAdapter]:
