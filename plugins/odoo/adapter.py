@@ -8,7 +8,10 @@ notes of one company become KRA-signed, with the receipt written back to the inv
 
 Reading: reading.py (cursor, pages, snapshots). Canonical: canonical.py + taxes.py. Write-back:
 writeback.py. The addon `kra_etims_connector` (plugins/odoo/addon) is detected with fields_get; without
-it, results go to the chatter only and `doctor` recommends installing it. User guide: docs/odoo.md.
+it, results go to the chatter only and `doctor` recommends installing it. Stock: stock.py; an adapter
+whose Odoo has the Inventory app (module `stock`) installed becomes an `OdooStockAdapter` (ReportsStock) when
+it checks (preflight, then at most every STOCK_CHECK_SECONDS while fetching): a site without Inventory is
+unchanged. User guide: docs/odoo.md.
 """
 
 from __future__ import annotations
@@ -17,22 +20,26 @@ import hmac
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
-from connector.adapters import Listens, SourceAdapter, SourceDocument, WebhookAnswer
+from connector.adapters import Listens, ReportsStock, SourceAdapter, SourceDocument, WebhookAnswer
 from connector.errors import ConfigurationError, ConnectorError
 from connector.models import Invoice, Receipt
 from plugins.odoo.canonical import to_invoice
 from plugins.odoo.client import OdooClient, OdooError, OdooUnavailable
 from plugins.odoo.config import OdooConfig
 from plugins.odoo.reading import Reader, make_cursor
+from plugins.odoo.stock import StockReader
 from plugins.odoo.writeback import WriteBack
 
 log = logging.getLogger("plugins.odoo")
 
 OSCU_MODULE = "l10n_ke_edi_oscu"
 ADDON_MODULE = "kra_etims_connector"
+STOCK_CHECK_SECONDS = 600.0  # how often a running adapter looks again whether Inventory is installed
 
 
 class OdooAdapter(SourceAdapter, Listens):
@@ -46,7 +53,10 @@ class OdooAdapter(SourceAdapter, Listens):
         self.client = OdooClient(config, self._password)
         self.reader = Reader(self.client, config, self.source_name)
         self.writer = WriteBack(self.client)
+        self.stock = StockReader(self.client, config, self.source_name, self.reader, mapping)
+        self.stock_start_date: date | None = None  # the core's [stock] start_date, when it sets one
         self._oscu_checked = False
+        self._stock_checked_at: float | None = None
 
     def __repr__(self) -> str:
         return f"OdooAdapter({self.source_name!r}, {self.config.url!r}, db={self.config.database!r})"
@@ -63,6 +73,8 @@ class OdooAdapter(SourceAdapter, Listens):
 
     def fetch_new(self, cursor: str | None) -> Iterator[tuple[SourceDocument, str | None]]:
         self._refuse_if_oscu()
+        if self._stock_checked_at is None or time.monotonic() - self._stock_checked_at > STOCK_CHECK_SECONDS:
+            self.check_stock()
         cache: dict[str, Any] = {}
         late = self.reader.late_arrivals(cursor)
         if late:  # committed late, behind the cursor: yielded without moving it
@@ -141,9 +153,19 @@ class OdooAdapter(SourceAdapter, Listens):
                 raise ConfigurationError(f"source {self.source_name!r}: " + " ".join(problems))
             self._oscu_checked = True
 
+    def check_stock(self) -> bool:
+        """Whether Odoo's Inventory app is installed; the adapter reports stock (is ReportsStock) exactly then."""
+        self.reader.resolve()
+        installed = self.stock.installed()
+        self.__class__ = OdooStockAdapter if installed else OdooAdapter
+        self._stock_checked_at = time.monotonic()
+        return installed
+
     def preflight(self) -> list[str]:
         try:
-            return self._oscu_problems()
+            problems = self._oscu_problems()
+            self.check_stock()
+            return problems
         except OdooUnavailable as error:  # checked again before the first read (see _refuse_if_oscu)
             log.warning("%s: %s; Odoo's own KRA module will be checked when Odoo answers", self.source_name, error)
             return []
@@ -198,3 +220,18 @@ class OdooAdapter(SourceAdapter, Listens):
 
     def close(self) -> None:
         self.client.close()
+
+
+class OdooStockAdapter(OdooAdapter, ReportsStock):
+    """The Odoo source of a database with the Inventory app: its done stock moves are reported too (stock.py)."""
+
+    def fetch_stock_moves(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
+        self._refuse_if_oscu()
+        if not self.check_stock():
+            return  # Inventory was uninstalled meanwhile: nothing to report (and no longer ReportsStock)
+        yield from self.stock.moves(cursor, self.stock_start_date or self.config.stock_start_date)
+
+    def stock_on_hand(self, branch: str | None, item_codes: list[str]) -> dict[str, Any]:
+        if not item_codes or not self.stock.installed():
+            return {}
+        return self.stock.on_hand(branch, item_codes)

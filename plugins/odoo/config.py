@@ -19,6 +19,15 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
+class WarehouseBranch(BaseModel):
+    """Which KRA device (branch) an Odoo warehouse's stock belongs to (stock reporting, docs/odoo.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str | None = None  # [[devices]] name; None = the source's default device
+    branch_id: str | None = Field(default=None, pattern=r"^\d{2}$")  # KRA bhfId, named on transfers' other end
+
+
 class OdooConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -37,6 +46,8 @@ class OdooConfig(BaseModel):
     other_taxes: list[str] = Field(default_factory=list)  # tax names that are neither (not reported)
     refund_reason: str = "Refund"  # a [refund_reasons] key for credit notes whose reason is not recognised
     version: str | None = None  # e.g. "17.0"; None asks the server once
+    stock_start_date: date | None = None  # stock moves done before this day (EAT) are never reported
+    warehouses: dict[str, WarehouseBranch] = Field(default_factory=dict)  # stock.warehouse code or name -> branch
 
     @field_validator("url")
     @classmethod

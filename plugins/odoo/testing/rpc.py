@@ -13,6 +13,7 @@ from plugins.odoo.testing.domain import DomainError, compile_domain, sort_record
 from plugins.odoo.testing.errors import OdooError, invalid_field, user_error
 from plugins.odoo.testing.records import dec
 from plugins.odoo.testing.schema import MAIL_THREADS
+from plugins.odoo.testing.stock import COMPANY_MODELS as STOCK_COMPANY_MODELS
 
 if TYPE_CHECKING:
     from plugins.odoo.testing.server import FakeOdoo
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 # Multi-company record rules: a search sees rows of env.companies (or with no company) only.
 COMPANY_RULES = {"account.move", "account.move.line", "account.journal", "account.tax", "res.partner",
-                 "product.product", "product.template"}  # fmt: skip
+                 "product.product", "product.template", *STOCK_COMPANY_MODELS}  # fmt: skip
 DEFAULT_ORDER = {"account.move": "date desc, name desc, id desc", "mail.message": "id desc"}
 
 

@@ -165,5 +165,8 @@ def build_schema(version: str) -> dict[str, dict[str, Field]]:
     return schema
 
 
+AUDIT_FIELDS: dict[str, Field] = {name: Field(name, *spec) for name, spec in _AUDIT.items()}
+
+
 def addon_fields() -> dict[str, Field]:
     return {name: Field(name, *spec) for name, spec in ADDON_FIELDS.items()}

@@ -39,7 +39,8 @@ from plugins.odoo.testing.errors import OdooError
 from plugins.odoo.testing.notify import TOKEN_KEY, URL_KEY, Notifier
 from plugins.odoo.testing.records import Builder, InvoiceLine, StandardIds
 from plugins.odoo.testing.rpc import Dispatcher
-from plugins.odoo.testing.schema import Field, addon_fields, build_schema
+from plugins.odoo.testing.schema import AUDIT_FIELDS, Field, addon_fields, build_schema
+from plugins.odoo.testing.stock import StockBuilder, stock_schema
 from plugins.odoo.testing.store import Clock, Store
 
 VERSIONS = {
@@ -92,7 +93,7 @@ class Faults:
 class FakeOdoo:
     def __init__(self, version: str = "18", *, addon: bool = True, oscu: bool = False, database: str = "demo",
                  login: str = "admin", password: str = "admin", api_key: str | None = None,
-                 standard: bool = True) -> None:  # fmt: skip
+                 standard: bool = True, stock: bool = False) -> None:  # fmt: skip
         if version not in VERSIONS:
             raise ValueError(f"version must be '17' or '18', not {version!r}")
         self.version, self.database, self.login, self.password, self.api_key = (
@@ -106,8 +107,15 @@ class FakeOdoo:
         self._schema = build_schema(version)
         self._schema_with_addon = dict(self._schema)
         self._schema_with_addon["account.move"] = self._schema["account.move"] | addon_fields()
-        self.store = Store(self._schema_with_addon)
+        self._stock_fields = stock_schema(version)
+        self._schemas = {
+            (addon, stock): _overlay(self._schema_with_addon if addon else self._schema, self._stock_fields, stock)
+            for addon in (False, True)
+            for stock in (False, True)
+        }
+        self.store = Store(dict(self._schema_with_addon))
         self.builder = Builder(self.store, version)
+        self.stock = StockBuilder(self.builder)  # its records exist once the Inventory app is first installed
         self.faults = Faults()
         self.dispatcher = Dispatcher(self)
         self.notifier = Notifier(self)
@@ -115,14 +123,15 @@ class FakeOdoo:
         self.host, self.port = "127.0.0.1", 0
         self._http: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._standard = standard
         if standard:
             self.builder.standard_setup()
-        self._addon = self._oscu = False
-        self.addon_installed, self.oscu_installed = addon, oscu
+        self._addon = self._oscu = self._stock = self._stock_loaded = False
+        self.addon_installed, self.oscu_installed, self.stock_installed = addon, oscu, stock
 
     # -- switches ---------------------------------------------------------------------------------------------
     def schema(self) -> dict[str, dict[str, Field]]:
-        return self._schema_with_addon if self._addon else self._schema
+        return self._schemas[(self._addon, self._stock)]
 
     def set_module(self, name: str, state: str | None, module_id: int | None = None) -> None:
         """An ir.module.module record in `state` ("installed", "uninstalled", "to upgrade", …); None = not on the
@@ -156,6 +165,26 @@ class FakeOdoo:
     def oscu_installed(self, value: bool) -> None:
         self._oscu = bool(value)
         self._module("l10n_ke_edi_oscu", self._oscu)
+
+    @property
+    def stock_installed(self) -> bool:
+        """The Inventory app (module `stock`): its models, product fields and standard records (testing/stock.py)."""
+        return self._stock
+
+    @stock_installed.setter
+    def stock_installed(self, value: bool) -> None:
+        self._stock = bool(value)
+        if self._stock and not self._stock_loaded:
+            with self.store.lock:
+                for model, fields in self._stock_fields.items():
+                    self.store.schema[model] = (self.store.schema.get(model) or AUDIT_FIELDS) | fields
+                    self.store.tables.setdefault(model, {})
+                    if model not in self._schema:
+                        self.store.insert("ir.model", {"model": model, "name": model})
+                if self._standard:
+                    self.stock.setup()
+            self._stock_loaded = True
+        self._module("stock", self._stock)
 
     def password_ok(self, password: Any) -> bool:
         return password == self.password or (self.api_key is not None and password == self.api_key)
@@ -328,6 +357,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Set-Cookie", cookie)
         self.end_headers()
         self.wfile.write(payload)
+
+
+def _overlay(base: dict[str, dict[str, Field]], stock: dict[str, dict[str, Field]],
+             installed: bool) -> dict[str, dict[str, Field]]:  # fmt: skip
+    """The schema with the Inventory app's models and product fields when it is installed."""
+    if not installed:
+        return base
+    merged = dict(base)
+    for model, fields in stock.items():
+        merged[model] = (merged.get(model) or AUDIT_FIELDS) | fields
+    return merged
 
 
 def _not_found() -> dict[str, Any]:
