@@ -13,6 +13,7 @@ Built-in and third-party adapters register the same way, through the entry-point
 Optional capabilities a plugin declares by also subclassing them (the core asks `isinstance`):
 `Listens` — the ERP pushes changes to a route on the connector's HTTP listener (`connector/service/`).
 `ReportsStock` — the ERP knows stock: movements (`fetch_stock_moves`) and, optionally, quantities on hand.
+`RecordsBills` — the ERP records supplier bills (`fetch_bills`), matched with suppliers' sales KRA lists.
 Optional hooks: `preflight()` (problems that stop `run`), `advice()` (what `doctor` recommends),
 `report_problem()`, `health()`, `close()`. `self.secrets` is the source's encrypted secret store;
 `self.ledger()` (when the core runs the adapter) gives the ledger, to read what KRA signed (receipt PDFs).
@@ -150,6 +151,19 @@ class ReportsStock(ABC):
     def stock_on_hand(self, branch: str | None, item_codes: list[str]) -> dict[str, Any]:
         """The source's quantity on hand per item code (Decimal), for `stock status`; {} when unknown."""
         return {}
+
+
+class RecordsBills(ABC):
+    """Capability: the source records supplier bills (connector/purchases/models.py says what a bill is).
+
+    The core matches each bill with the sale its supplier reported to KRA (supplier PIN + supplier invoice
+    number) and confirms that purchase (insertTrnsPurchase); when the source is not `ReportsStock`, the
+    bill's goods are also reported as a stock-in (purchase, 02).
+    """
+
+    @abstractmethod
+    def fetch_bills(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
+        """Yields (connector.purchases.models.Bill, next cursor) for bills after `cursor`, oldest first."""
 
 
 def _load(entry: EntryPoint) -> type[SourceAdapter]:
