@@ -16,14 +16,16 @@ own l10n_ke_edi_oscu_stock does (spec odoo.md §3):
     internal -> transit       transfer_out (13)             transit -> internal     transfer_in (04)
     customer <-> internal     left out: the connector reports sales (11) and returns (03) from signed documents
 
-Grouping: one StockMove per (picking, kind, branch, done date), like Odoo's own module groups per
-(picking, flow, date): a receipt of 40 products is one stock IO with 40 lines and one sarNo, named by the picking
-(WH/IN/00012) a person recognises. Moves without a picking (inventory adjustments applied together) group the
-same way. The external id is "stock.move:<first move id>:<KRA type>", stable across polls.
+Grouping: one StockMove per run of consecutive moves (in (date, id) order) of one picking with the same
+movement, done in the same second, like Odoo's own module groups per (picking, flow, date): a receipt of 40
+products is one stock IO with 40 lines and one sarNo, named by the picking (WH/IN/00012) a person recognises.
+Moves without a picking (inventory adjustments applied together) group the same way. The external id is
+"stock.move:<first move id>:<KRA type>".
 
 Cursor "<date>|<id>" over (date, id), oldest first; a page is completed with the rest of its last second before
-it is grouped, so no group is cut by a page. The cursor after a group only passes moves whose every group has been
-yielded. Quantities are the done `quantity` in the move's unit; the unit cost is the move's `price_unit` (company
+it is grouped, so no run is cut by a page, and a cursor always ends a run: read again from any cursor, the
+moves after it form the same runs with the same external ids (a restart neither repeats nor splits a movement).
+Quantities are the done `quantity` in the move's unit; the unit cost is the move's `price_unit` (company
 currency, per product unit, converted to the move's unit), else the product's `standard_price`. Taxes: the
 product's sale VAT (to register the item).
 """
@@ -101,10 +103,12 @@ class Leg:
 
 
 @dataclass
-class Group:
+class Run:
+    """Consecutive moves of one picking, with the same movements (legs), done in the same second."""
+
     key: tuple[Any, ...]
+    legs: tuple[Leg, ...]
     moves: list[dict[str, Any]] = field(default_factory=list)
-    leg: Leg | None = None
 
 
 class StockReader:
@@ -178,35 +182,26 @@ class StockReader:
         warehouses = self._read(cache, "stock.warehouse", [m2o_id(r.get("warehouse_id")) for r in locations.values()],
                                 WAREHOUSE_FIELDS)  # fmt: skip
         pickings = self._read(cache, "stock.picking", [m2o_id(m.get("picking_id")) for m in page], PICKING_FIELDS)
-        groups: dict[tuple[Any, ...], Group] = {}
-        pending: dict[int, set[tuple[Any, ...]]] = {}  # move id -> groups not yet yielded
+        runs: list[Run] = []  # consecutive moves (in (date, id) order) of one picking, kinds and second
         for move in page:
-            legs = self._legs(move, locations, warehouses, pickings, cache)
-            pending[move["id"]] = set()
-            for leg in legs:
-                key = (m2o_id(move.get("picking_id")), leg, move["date"])
-                group = groups.setdefault(key, Group(key, leg=leg))
-                if len(group.moves) >= MAX_LINES:  # a stock IO carries at most MAX_LINES lines
-                    key = (*key, move["id"])
-                    group = groups.setdefault(key, Group(key, leg=leg))
-                group.moves.append(move)
-                pending[move["id"]].add(key)
+            legs = tuple(self._legs(move, locations, warehouses, pickings, cache))
+            if not legs:
+                continue  # nothing for KRA (a move the cursor passes with the next run)
+            key = (m2o_id(move.get("picking_id")), legs, move["date"])
+            if not runs or runs[-1].key != key or len(runs[-1].moves) >= MAX_LINES:
+                runs.append(Run(key, legs))
+            runs[-1].moves.append(move)
         products = self._read(cache, "product.product", [m2o_id(m.get("product_id")) for m in page],
                               PRODUCT_FIELDS, PRODUCT_OPTIONAL)  # fmt: skip
         self._read(cache, "uom.uom", [m2o_id(m.get("product_uom")) for m in page]
                    + [m2o_id(p.get("uom_id")) for p in products.values()], UOM_FIELDS)  # fmt: skip
         self._taxes(cache, [t for p in products.values() for t in p.get("taxes_id") or []])
-        ordered = list(page)
-        done_upto = 0
-        for group in groups.values():  # in order of their first move: (date, id)
-            stock_move = self._stock_move(group, locations, pickings, cache)
-            for move in group.moves:
-                pending[move["id"]].discard(group.key)
-            while done_upto < len(ordered) and not pending[ordered[done_upto]["id"]]:
-                done_upto += 1
-            if done_upto:
-                cursor = _cursor((ordered[done_upto - 1]["date"], ordered[done_upto - 1]["id"]))
-            yield stock_move, cursor
+        for run in runs:
+            last = run.moves[-1]
+            for number, leg in enumerate(run.legs, start=1):
+                if number == len(run.legs):  # every movement of the run yielded: the cursor passes it
+                    cursor = _cursor((last["date"], last["id"]))
+                yield self._stock_move(run.moves, leg, locations, pickings, cache), cursor
 
     def _legs(self, move: dict[str, Any], locations: dict[int, Any], warehouses: dict[int, Any],
               pickings: dict[int, Any], cache: dict[str, Any]) -> list[Leg]:  # fmt: skip
@@ -260,10 +255,9 @@ class StockReader:
         partner = self._read(cache, "res.partner", [partner_id], PARTNER_FIELDS).get(partner_id)
         return partner is not None and not _in_kenya(partner)
 
-    def _stock_move(self, group: Group, locations: dict[int, Any], pickings: dict[int, Any],
-                    cache: dict[str, Any]) -> Any:  # fmt: skip
-        first, leg = group.moves[0], group.leg
-        assert leg is not None
+    def _stock_move(self, moves: list[dict[str, Any]], leg: Leg, locations: dict[int, Any],
+                    pickings: dict[int, Any], cache: dict[str, Any]) -> Any:  # fmt: skip
+        first = moves[0]
         picking = pickings.get(m2o_id(first.get("picking_id")) or 0)
         number = text(picking.get("name")) if picking else None
         number = number or text(first.get("reference")) or f"stock.move {first['id']}"
@@ -282,7 +276,7 @@ class StockReader:
         }
         where = f"{number} (stock.move {first['id']})"
         try:
-            values["lines"] = [self._line(move, cache, where, n) for n, move in enumerate(group.moves, start=1)]
+            values["lines"] = [self._line(move, cache, where, n) for n, move in enumerate(moves, start=1)]
             return StockMove.model_validate(values)
         except (DocumentError, ValidationError) as error:
             # Not silently dropped: the core validates what it gets and makes this movement needs-fix.
