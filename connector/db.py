@@ -7,6 +7,10 @@ Both backends give the same small interface, so the ledger's rules have one code
 `lock(*parts)` (a transaction-scoped advisory lock on PostgreSQL; nothing on SQLite, for the same reason).
 One connection per thread.
 
+Writers in one process take turns on a lock of their own (`writer_lock`, one per database file) before
+`BEGIN IMMEDIATE`: a thread waiting for it wakes the moment the lock is released, where SQLite's busy handler
+would sleep (1, 2, 5 … 100 ms) and poll. The busy timeout still covers writers in other processes.
+
 The data dir holds buyer data and KRA exchanges: it is created 0700 and the database files 0600
 (SQLite gives its -wal and -shm files the mode of the database file). A data dir that cannot be
 created or written is one clear `ConfigurationError` naming the path, never an sqlite traceback.
@@ -18,6 +22,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +31,33 @@ import sqlite_utils
 from connector.errors import ConfigurationError
 
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+BUSY_SECONDS = 30.0  # how long a writer waits for the database (the in-process lock, then SQLite's)
+
+_WRITER_LOCKS: dict[str, threading.RLock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def writer_lock(path: Path | str | None) -> threading.RLock | None:
+    """The lock this process's writers of one database file take before `BEGIN IMMEDIATE` (None in memory:
+    each in-memory database is its own, with one connection)."""
+    if not path:
+        return None
+    key = os.path.realpath(path)
+    with _WRITER_LOCKS_GUARD:
+        lock = _WRITER_LOCKS.get(key)
+        if lock is None:
+            lock = _WRITER_LOCKS[key] = threading.RLock()
+        return lock
+
+
+def _forget_writer_locks() -> None:
+    """A forked child starts with no writer holding anything (the parent's threads are not in it)."""
+    global _WRITER_LOCKS_GUARD
+    _WRITER_LOCKS.clear()
+    _WRITER_LOCKS_GUARD = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_writer_locks)
 
 
 def private_dir(folder: Path) -> Path:
@@ -57,6 +89,7 @@ class SqliteDatabase(sqlite_utils.Database):
     """sqlite-utils' Database plus the backend interface the ledger uses (see the module docstring)."""
 
     dialect = "sqlite"
+    writer: threading.RLock | None = None  # set by open_database: see writer_lock
 
     def transaction(self) -> immediate_transaction:
         return immediate_transaction(self)
@@ -96,14 +129,17 @@ def open_database(path: Path) -> SqliteDatabase:
     """Open (creating folders as needed) with WAL, a busy timeout and foreign keys."""
     path = private_file(Path(path))
     try:
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout=30000")  # before WAL: the switch waits for other processes too
+        conn = sqlite3.connect(str(path), timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+        # before WAL: the switch waits for other processes too
+        conn.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
     except sqlite3.DatabaseError as exc:
         raise ConfigurationError(f"the ledger {path} cannot be opened: {exc}") from None
-    return SqliteDatabase(conn)
+    db = SqliteDatabase(conn)
+    db.writer = writer_lock(path)
+    return db
 
 
 def database_file(db: sqlite_utils.Database) -> Path | None:
@@ -128,8 +164,19 @@ def file_lock(path: Path | None) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def _writer_of(db: sqlite_utils.Database) -> threading.RLock | None:
+    """The database's writer lock: set when open_database made it, else looked up once by its file."""
+    try:
+        return db.__dict__["writer"]
+    except KeyError:
+        lock = db.__dict__["writer"] = writer_lock(database_file(db))
+        return lock
+
+
 class immediate_transaction:
-    """`BEGIN IMMEDIATE` … `COMMIT`: takes the write lock up front, so read-modify-write is atomic."""
+    """`BEGIN IMMEDIATE` … `COMMIT`: takes the write lock up front, so read-modify-write is atomic. In this
+    process, the database's writer lock first (see writer_lock); a wait past BUSY_SECONDS is SQLite's own
+    "database is locked", which callers already treat as the ledger's problem, not the document's."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
@@ -140,11 +187,25 @@ class immediate_transaction:
             self._other = self.db.transaction()  # type: ignore[attr-defined]
             return self._other.__enter__()
         self._other = None
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._lock = _writer_of(self.db)
+        if self._lock is not None and not self._lock.acquire(timeout=BUSY_SECONDS):
+            raise sqlite3.OperationalError("database is locked (another writer in this process held it too long)")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
         return self.db
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
         if self._other is not None:
             self._other.__exit__(exc_type, exc, tb)
             return
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        try:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
