@@ -16,7 +16,7 @@ import httpx
 
 from connector.clock import now_utc
 from connector.config import MonitorSettings
-from connector.ledger import ACCEPTED, NEEDS_FIX, Ledger
+from connector.ledger import ACCEPTED, NEEDS_FIX, STATES, Ledger
 from connector.ledger.schema import SIGNED
 from connector.queue import WRITE_BACK_RETRIES
 
@@ -34,9 +34,10 @@ class Flag:
 def find_flags(ledger: Ledger, settings: MonitorSettings, now: datetime | None = None) -> list[Flag]:
     now = now or now_utc()
     cutoff = (now - timedelta(hours=settings.max_unsigned_hours)).isoformat()
-    signed = ", ".join(f"'{s}'" for s in SIGNED)
+    unsigned = [s for s in STATES if s not in SIGNED]  # named, not NOT IN: the state index finds them
+    marks = ", ".join("?" for _ in unsigned)
     flags = []
-    for doc in ledger.documents(f"alerted_at IS NULL AND state NOT IN ({signed}) AND created_at < ?", [cutoff]):
+    for doc in ledger.documents(f"state IN ({marks}) AND alerted_at IS NULL AND created_at < ?", [*unsigned, cutoff]):
         age = now - datetime.fromisoformat(doc.created_at)
         message = (f"{doc.label} is not signed by KRA after {age.total_seconds() / 3600:.1f} h "
                    f"(state {doc.state}{': ' + doc.reason if doc.reason else ''})")  # fmt: skip

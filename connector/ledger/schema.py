@@ -165,5 +165,8 @@ LEDGER_TABLES = """
             device_key TEXT,
             document_id INTEGER,
             message TEXT NOT NULL
-        )
+        );
+        -- for the periodic scans (sweep, monitor, status): documents by state, exchanges by device
+        CREATE INDEX IF NOT EXISTS documents_state ON documents (state, device_key);
+        CREATE INDEX IF NOT EXISTS exchanges_device_outcome ON exchanges (device_key, outcome, at)
         """
