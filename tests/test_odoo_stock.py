@@ -229,3 +229,21 @@ def test_the_fake_refuses_stock_models_and_fields_odoo_does_not_have(odoo: FakeO
     odoo.stock_installed = False
     with pytest.raises(Exception, match="doesn't exist"):
         client.search_read("stock.move", [], ["date"])
+
+
+def test_a_move_committed_late_behind_the_cursor_is_still_read_once(odoo: FakeOdoo) -> None:
+    ids = odoo.stock.ids
+    odoo.stock.receipt([(ids.product_rice, 10, "140")], partner=ids.vendor_local)
+    odoo.clock.tick(20)
+    odoo.stock.move(ids.product_oil, 1, ids.inventory, ids.stock)
+    adapter = stock_adapter(odoo)
+    first, cursor = poll(adapter, None)
+    assert len(first) == 2
+    odoo.clock.freeze("2026-12-02 07:00:10")  # done (dated) before the last poll, committed after it
+    odoo.stock.move(ids.product_rice, 3, ids.stock, ids.scrap)
+    late, after = poll(adapter, cursor)
+    assert [summary(m)[0] for m in late] == ["scrap"] and after == cursor  # the cursor stays where it was
+    assert poll(adapter, cursor) == ([], cursor)  # once
+    restarted = stock_adapter(odoo)  # a new process reads the window again: the same movements, same ids
+    again, _ = poll(restarted, cursor)
+    assert [m.external_id for m in again] == [m.external_id for m in (first[0], late[0], first[1])]  # by date

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -48,7 +48,7 @@ from connector.stock.models import STOCK_IO_TYPE, StockMove
 from plugins.odoo.canonical import _in_kenya, _item
 from plugins.odoo.client import OdooClient
 from plugins.odoo.config import OdooConfig, WarehouseBranch
-from plugins.odoo.reading import ODOO_DATETIME, Reader
+from plugins.odoo.reading import LATE_SECONDS, ODOO_DATETIME, Reader
 from plugins.odoo.taxes import expand, kind_of
 from plugins.odoo.values import dec, m2o_id, m2o_name, text
 
@@ -120,6 +120,7 @@ class StockReader:
         self.source_name = source_name
         self.reader = reader  # company resolution is shared with the invoice reader
         self.mapping = mapping
+        self.seen: dict[int, str] = {}  # move id -> date, yielded by this process (late arrivals' memory)
 
     # ------------------------------------------------------------ set-up
 
@@ -170,12 +171,36 @@ class StockReader:
 
     def moves(self, cursor: str | None, start: date | None) -> Iterator[tuple[Any, str | None]]:
         cache: dict[str, Any] = {}
+        late = self.late_arrivals(cursor, start)
+        if late:  # committed late, behind the cursor: yielded without moving it
+            yield from self._page(late, cache, cursor, advance=False)
         for page in self.pages(cursor, start):
             yield from self._page(page, cache, cursor)
             cursor = _cursor((page[-1]["date"], page[-1]["id"]))
 
-    def _page(self, page: list[dict[str, Any]], cache: dict[str, Any],
-              cursor: str | None) -> Iterator[tuple[Any, str | None]]:  # fmt: skip
+    def late_arrivals(self, cursor: str | None, start: date | None) -> list[dict[str, Any]]:
+        """Done moves at or before the cursor, dated within LATE_SECONDS of it, that this process has not yielded:
+        Odoo dates a move when `_action_done` runs and commits later, so a poll in between can pass it. One small
+        call (ids and dates). After a restart the window is read again; its runs come again unchanged (same
+        external ids), which the ledger takes as already recorded."""
+        position = parse_cursor(cursor)
+        if position is None:
+            return []
+        self.reader.resolve()
+        moment, move_id = position
+        since = (datetime.strptime(moment, ODOO_DATETIME) - timedelta(seconds=LATE_SECONDS)).strftime(ODOO_DATETIME)
+        not_after = ["|", ("date", "<", moment), "&", ("date", "=", moment), ("id", "<=", move_id)]
+        rows = self.client.search_read("stock.move", [*self.domain(start), ("date", ">=", since), *not_after],
+                                       ["date"])  # fmt: skip
+        for old in [i for i, stamp in self.seen.items() if stamp < since]:
+            del self.seen[old]
+        late = sorted(row["id"] for row in rows if row["id"] not in self.seen)
+        if not late:
+            return []
+        return self.client.search_read("stock.move", [("id", "in", late)], MOVE_FIELDS, order="date asc, id asc")
+
+    def _page(self, page: list[dict[str, Any]], cache: dict[str, Any], cursor: str | None,
+              advance: bool = True) -> Iterator[tuple[Any, str | None]]:  # fmt: skip
         locations = self._read(cache, "stock.location",
                                [m2o_id(m.get(f)) for m in page for f in ("location_id", "location_dest_id")],
                                LOCATION_FIELDS)  # fmt: skip
@@ -196,10 +221,12 @@ class StockReader:
         self._read(cache, "uom.uom", [m2o_id(m.get("product_uom")) for m in page]
                    + [m2o_id(p.get("uom_id")) for p in products.values()], UOM_FIELDS)  # fmt: skip
         self._taxes(cache, [t for p in products.values() for t in p.get("taxes_id") or []])
+        for move in page:
+            self.seen[move["id"]] = move["date"]
         for run in runs:
             last = run.moves[-1]
             for number, leg in enumerate(run.legs, start=1):
-                if number == len(run.legs):  # every movement of the run yielded: the cursor passes it
+                if advance and number == len(run.legs):  # every movement of the run yielded: the cursor passes it
                     cursor = _cursor((last["date"], last["id"]))
                 yield self._stock_move(run.moves, leg, locations, pickings, cache), cursor
 
