@@ -247,3 +247,20 @@ def test_a_move_committed_late_behind_the_cursor_is_still_read_once(odoo: FakeOd
     restarted = stock_adapter(odoo)  # a new process reads the window again: the same movements, same ids
     again, _ = poll(restarted, cursor)
     assert [m.external_id for m in again] == [m.external_id for m in (first[0], late[0], first[1])]  # by date
+
+
+def test_a_resupply_through_transit_names_the_other_branch_from_the_chained_move(odoo: FakeOdoo) -> None:
+    ids = odoo.stock.ids
+    out = odoo.stock.move(ids.product_oil, 5, ids.shop_stock, ids.transit, reference="SHOP/OUT/00001")
+    into = odoo.stock.move(ids.product_oil, 5, ids.transit, ids.stock, reference="WH/IN/00009", done=False)
+    odoo.stock.chain(out, into)
+    warehouses = {"WH": {"device": "hq", "branch_id": "00"}, "SHOP": {"device": "shop", "branch_id": "01"}}
+    adapter = stock_adapter(odoo, warehouses=warehouses)
+    sent, cursor = poll(adapter, None)
+    assert [(m.kind, m.branch, m.counterpart_branch) for m in sent] == [("transfer_out", "shop", "00")]
+    odoo.clock.tick(60)
+    odoo.stock.done(into)  # received in WH a minute later
+    received, _ = poll(adapter, cursor)
+    assert [(m.kind, m.branch, m.counterpart_branch) for m in received] == [("transfer_in", "hq", "01")]
+    one_branch = stock_adapter(odoo)  # both warehouses one device: through transit is no KRA movement
+    assert poll(one_branch, None)[0] == []

@@ -14,6 +14,8 @@ own l10n_ke_edi_oscu_stock does (spec odoo.md §3):
                               a transfer_out (13) for the sender and a transfer_in (04) for the receiver, each
                               naming the other's branch id
     internal -> transit       transfer_out (13)             transit -> internal     transfer_in (04)
+                              the other branch from the chained move (move_dest_ids / move_orig_ids) when known;
+                              nothing when both ends are one branch
     customer <-> internal     left out: the connector reports sales (11) and returns (03) from signed documents
 
 Grouping: one StockMove per run of consecutive moves (in (date, id) order) of one picking with the same
@@ -57,7 +59,7 @@ log = logging.getLogger("plugins.odoo")
 STOCK_MODULE = "stock"
 MOVE_FIELDS = [
     "name", "reference", "date", "state", "company_id", "product_id", "product_uom", "quantity", "price_unit",
-    "location_id", "location_dest_id", "picking_id", "partner_id",
+    "location_id", "location_dest_id", "picking_id", "partner_id", "move_orig_ids", "move_dest_ids",
 ]  # fmt: skip
 LOCATION_FIELDS = ["complete_name", "usage", "scrap_location", "warehouse_id", "company_id"]
 PICKING_FIELDS = ["name", "partner_id"]
@@ -201,9 +203,10 @@ class StockReader:
 
     def _page(self, page: list[dict[str, Any]], cache: dict[str, Any], cursor: str | None,
               advance: bool = True) -> Iterator[tuple[Any, str | None]]:  # fmt: skip
-        locations = self._read(cache, "stock.location",
-                               [m2o_id(m.get(f)) for m in page for f in ("location_id", "location_dest_id")],
-                               LOCATION_FIELDS)  # fmt: skip
+        linked_ids = [i for m in page for f in ("move_orig_ids", "move_dest_ids") for i in m.get(f) or []]
+        linked = self._read(cache, "stock.move", linked_ids, ["location_id", "location_dest_id"])  # transit's ends
+        ends = [m2o_id(m.get(f)) for m in [*page, *linked.values()] for f in ("location_id", "location_dest_id")]
+        locations = self._read(cache, "stock.location", ends, LOCATION_FIELDS)
         warehouses = self._read(cache, "stock.warehouse", [m2o_id(r.get("warehouse_id")) for r in locations.values()],
                                 WAREHOUSE_FIELDS)  # fmt: skip
         pickings = self._read(cache, "stock.picking", [m2o_id(m.get("picking_id")) for m in page], PICKING_FIELDS)
@@ -246,8 +249,11 @@ class StockReader:
                 return [Leg("adjustment_in", there.device)]
             if frm == "production":
                 return [Leg("production_in", there.device)]
-            if frm == "transit":
-                return [Leg("transfer_in", there.device)]
+            if frm == "transit":  # the other end: where the chained move out of a warehouse came from
+                other = self._far_end(move, "move_orig_ids", "location_id", locations, warehouses, cache)
+                if other is not None and other.device == there.device:
+                    return []  # through transit within one branch
+                return [Leg("transfer_in", there.device, other.branch_id if other else None)]
             if frm == "internal" and here.device != there.device:
                 return [
                     Leg("transfer_out", here.device, there.branch_id),
@@ -261,9 +267,22 @@ class StockReader:
                 return [Leg("scrap" if dest.get("scrap_location") else "adjustment_out", here.device)]
             if to == "production":
                 return [Leg("production_out", here.device)]
-            if to == "transit":
-                return [Leg("transfer_out", here.device)]
+            if to == "transit":  # the other end: where the chained move into a warehouse goes
+                other = self._far_end(move, "move_dest_ids", "location_dest_id", locations, warehouses, cache)
+                if other is not None and other.device == here.device:
+                    return []
+                return [Leg("transfer_out", here.device, other.branch_id if other else None)]
         return []  # to customers (the connector's sale stock-out), dropship, view locations…
+
+    def _far_end(self, move: dict[str, Any], chain: str, end: str, locations: dict[int, Any],
+                 warehouses: dict[int, Any], cache: dict[str, Any]) -> WarehouseBranch | None:  # fmt: skip
+        """The branch at the other end of a transit: the chained move's internal location (None = not known)."""
+        for linked_id in move.get(chain) or []:
+            linked = cache["stock.move"].get(linked_id) or {}
+            location = locations.get(m2o_id(linked.get(end)) or 0) or {}
+            if location.get("usage") == "internal":
+                return self._branch(location, warehouses)
+        return None
 
     def _branch(self, location: dict[str, Any], warehouses: dict[int, Any]) -> WarehouseBranch:
         warehouse = warehouses.get(m2o_id(location.get("warehouse_id")) or 0)

@@ -9,6 +9,7 @@ stock_quant.py, stock_picking.py, stock_warehouse.py) and addons/stock/models/pr
         odoo.stock.move(ids.product_rice, 2, ids.stock, ids.scrap)                          # a done scrap move
         odoo.stock.picking(code, [(product, qty, price_unit), ...], source, dest, partner=None, uom=None)
         odoo.stock.on_hand(product, location) -> Decimal
+        odoo.stock.chain(out_move, in_move); odoo.stock.done(in_move)   # a resupply through transit
 
 Storable products: 17 type/detailed_type "product"; 18 type "consu" with is_storable True.
 """
@@ -65,6 +66,8 @@ MODELS: dict[str, dict[str, tuple]] = {
         "origin": _f("char", "Source Document"),
         "scrapped": _f("boolean", "Scrapped", None, None, False, True),
         "is_inventory": _f("boolean", "Inventory"),
+        "move_orig_ids": _f("many2many", "Original Move", "stock.move"),
+        "move_dest_ids": _f("many2many", "Destination Moves", "stock.move"),
     },
     "stock.location": {
         "name": _f("char", "Location Name", None, None, True),
@@ -353,11 +356,23 @@ class StockBuilder:
             values |= {"partner_id": partner or False, "picking_id": picking or False, "origin": False}
             values |= {"price_unit": Decimal(str(price_unit)), "picking_type_id": False}
             values |= {"scrapped": bool(s.get("stock.location", dest).get("scrap_location"))}
-            values |= {"is_inventory": picking is None and not values["scrapped"]}
+            values |= {"is_inventory": picking is None and not values["scrapped"], "move_orig_ids": []}
+            values |= {"move_dest_ids": []}
             move = s.insert("stock.move", values)
             if done:
                 self._done(move, s.clock.now())
             return move
+
+    def done(self, move_id: int) -> None:
+        """Validate one move now (e.g. the receiving half of a resupply)."""
+        with self.store.lock:
+            self._done(move_id, self.store.clock.now())
+
+    def chain(self, first: int, then: int) -> None:
+        """Chain two moves (a resupply through transit: out of one warehouse, then into the other)."""
+        with self.store.lock:
+            self.store.get("stock.move", first)["move_dest_ids"].append(then)
+            self.store.get("stock.move", then)["move_orig_ids"].append(first)
 
     def _done(self, move_id: int, now: str) -> None:
         s = self.store
