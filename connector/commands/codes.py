@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from connector import reference
 from connector.commands.common import add_device_option, context_from
 
 
@@ -19,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def sync_command(args: argparse.Namespace) -> int:
+    from connector import reference
+
     context = context_from(args)
     device = context.settings.device(args.device)
     reports = reference.sync_all(context.client(device), context.db)
@@ -31,6 +32,8 @@ def sync_command(args: argparse.Namespace) -> int:
 
 
 def rates_command(args: argparse.Namespace) -> int:
+    from connector import reference
+
     context = context_from(args)
     for code, rate in reference.tax_rates(context.db, context.settings.kra.tax_rates).items():
         print(f"{code}  {rate}%")

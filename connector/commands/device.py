@@ -6,9 +6,7 @@ import argparse
 import getpass
 import sys
 
-from connector import device_setup
 from connector.commands.common import add_device_option, context_from
-from connector.errors import ConnectorError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def init_command(args: argparse.Namespace) -> int:
+    from connector import device_setup
+
     context = context_from(args)
     device = context.settings.device(args.device)
     print(device_setup.initialise(device, context.client(device, initialised=False), context.devices))
@@ -41,6 +41,8 @@ def init_command(args: argparse.Namespace) -> int:
 
 
 def set_key_command(args: argparse.Namespace) -> int:
+    from connector import device_setup
+
     context = context_from(args)
     device = context.settings.device(args.device)
     prompt = f"CMC key for {device.name} ({device.key}): "
@@ -66,6 +68,7 @@ def show_command(args: argparse.Namespace) -> int:
 
 def resync_command(args: argparse.Namespace) -> int:
     from connector import resync
+    from connector.errors import ConnectorError
     from connector.ledger import leases
     from connector.pipeline import Pipeline
     from connector.queue import TaskQueue

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connector import jsonio
 from connector.commands.common import context_from
 from connector.errors import ConnectorError
-from connector.ledger import Document, Ledger
+
+if TYPE_CHECKING:
+    from connector.ledger import Document, Ledger
 
 SUMMARY_FIELDS = ("id", "source", "external_id", "kind", "number", "device_key", "state", "reason",
                   "invoice_number", "receipt", "write_back_error")  # fmt: skip
@@ -27,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _exchanges(ledger: Ledger, doc: Document) -> list[dict[str, Any]]:
+    from connector import jsonio
+
     rows = ledger.db.query(
         "SELECT at, endpoint, outcome, code, message, http_status, elapsed_seconds, request, response"
         " FROM exchanges WHERE document_id = ? ORDER BY id",
@@ -42,6 +45,8 @@ def _exchanges(ledger: Ledger, doc: Document) -> list[dict[str, Any]]:
 
 
 def show_command(args: argparse.Namespace) -> int:
+    from connector import jsonio
+
     ledger = context_from(args).ledger
     doc = ledger.lookup(args.document)
     events, exchanges = ledger.events(doc.id), _exchanges(ledger, doc)

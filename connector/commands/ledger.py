@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from connector.commands.common import settings_from
-from connector.db import is_postgres_url, open_database
 from connector.errors import ConfigurationError
-from connector.instance_lock import InstanceLock
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def migrate_command(args: argparse.Namespace) -> int:
+    from connector.db import is_postgres_url, open_database
     from connector.db_postgres import open_postgres, redacted
+    from connector.instance_lock import InstanceLock
     from connector.ledger.migrate import migrate
 
     settings = settings_from(args)

@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import plugins.odoo
-
 ADDON = "kra_etims_connector"
 
 
 def addon_folder() -> Path:
     """The folder holding the addon (put this folder, not the addon itself, on addons_path)."""
+    import plugins.odoo
+
     return Path(plugins.odoo.__file__).resolve().parent / "addon"
 
 

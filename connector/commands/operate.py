@@ -5,18 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from connector import jsonio, logs, startup
 from connector.commands.common import add_device_option, settings_from
-from connector.config import DEFAULT_FILE
-from connector.context import Context
 from connector.errors import ConfigurationError, ConnectorError
-from connector.instance_lock import InstanceLock
-from connector.ledger import NEEDS_FIX, STATES, Ledger, leases
-from connector.ledger.schema import IN_FLIGHT, SIGNED
-from connector.pipeline import Pipeline
-from connector.queue import TaskQueue
-from connector.sending import DeviceSender, Waiting
+
+if TYPE_CHECKING:  # imported where used: `--help` builds this parser without them
+    from connector.context import Context
+    from connector.ledger import Ledger
+    from connector.pipeline import Pipeline
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,7 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from connector import logs, startup
     from connector.daemon import Daemon
+    from connector.instance_lock import InstanceLock
 
     settings = settings_from(args)
     level = "DEBUG" if args.verbose else settings.log_level  # -v wins; otherwise the configured level
@@ -63,11 +62,16 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _ledger(args: argparse.Namespace) -> tuple[Context, Ledger]:
+    from connector.context import Context
+
     context = Context(settings_from(args))
     return context, context.ledger
 
 
 def status_command(args: argparse.Namespace) -> int:
+    from connector import jsonio
+    from connector.config import DEFAULT_FILE
+    from connector.ledger import STATES
     from connector.status import collect
 
     settings = settings_from(args)
@@ -105,12 +109,17 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def _pipeline(context: Context) -> Pipeline:
+    from connector.pipeline import Pipeline
+    from connector.queue import TaskQueue
+
     pipeline = Pipeline(context, {})
     TaskQueue(context.settings, pipeline)  # wakes a running daemon
     return pipeline
 
 
 def retry_command(args: argparse.Namespace) -> int:
+    from connector.ledger import NEEDS_FIX
+
     context, ledger = _ledger(args)
     if args.all == bool(args.document):
         raise ConnectorError("give one document, or --all")
@@ -125,6 +134,9 @@ def retry_command(args: argparse.Namespace) -> int:
 
 
 def reconcile_command(args: argparse.Namespace) -> int:
+    from connector.ledger import leases
+    from connector.ledger.schema import IN_FLIGHT
+    from connector.sending import DeviceSender, Waiting
 
     context, ledger = _ledger(args)
     pipeline = _pipeline(context)
@@ -160,9 +172,13 @@ def doctor_command(args: argparse.Namespace) -> int:
 
 
 def submit_command(args: argparse.Namespace) -> int:
+    from connector import jsonio
+    from connector.context import Context
+    from connector.ledger import Ledger
+    from connector.ledger.schema import SIGNED
     from connector.mapping import load_mapping
     from connector.models import Invoice
-    from connector.pipeline import Source
+    from connector.pipeline import Pipeline, Source
 
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     try:

@@ -11,27 +11,19 @@ from __future__ import annotations
 import argparse
 import sys
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from connector import jsonio
-from connector.clock import now_eat
 from connector.errors import ConnectorError
-from connector.kra.codes import default_tax_rates
-from connector.kra.payloads import SaleRequest
-from connector.kra_payload import (
-    AuditNames,
-    DeviceIdentity,
-    OriginalInvoice,
-    build_sale,
-    format_item_code,
-    item_spec,
-    precheck,
-)
-from connector.mapping import PACKAGED_SOURCES, Mapping, load_mapping
-from connector.models import Invoice, invoice_json_schema
+
+if TYPE_CHECKING:  # imported where used: `--help` builds this parser without them
+    from connector.kra.payloads import SaleRequest
+    from connector.kra_payload import OriginalInvoice
+    from connector.mapping import Mapping
+    from connector.models import Invoice
 
 PLACEHOLDER_PIN = "P000000000A"
 PLACEHOLDER_BRANCH = "00"
-PREVIEW_AUDIT = AuditNames(id="etims-connector", name="eTIMS Connector (preview)")
+PREVIEW_AUDIT = {"id": "etims-connector", "name": "eTIMS Connector (preview)"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -53,11 +45,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_schema(args: argparse.Namespace) -> int:
+    from connector import jsonio
+    from connector.models import invoice_json_schema
+
     print(jsonio.dumps(invoice_json_schema(), pretty=True))
     return 0
 
 
 def run_build(args: argparse.Namespace) -> int:
+    from connector import jsonio
+    from connector.kra_payload import precheck
+    from connector.mapping import load_mapping
+    from connector.models import Invoice
+
     text = ""
     try:
         text = _read(args.file)
@@ -106,6 +106,10 @@ def _choose_device(args: argparse.Namespace) -> None:
 
 
 def _build(invoice: Invoice, mapping: Mapping, args: argparse.Namespace) -> SaleRequest:
+    from connector.clock import now_eat
+    from connector.kra.codes import default_tax_rates
+    from connector.kra_payload import AuditNames, DeviceIdentity, build_sale
+
     return build_sale(
         invoice,
         profile=args.profile,
@@ -116,12 +120,14 @@ def _build(invoice: Invoice, mapping: Mapping, args: argparse.Namespace) -> Sale
         item_codes=preview_item_codes(invoice, mapping, strict=args.profile == "gavaconnect"),
         tax_rates=default_tax_rates(),
         confirmed_at=now_eat(),
-        audit=PREVIEW_AUDIT,
+        audit=AuditNames(**PREVIEW_AUDIT),
     )
 
 
 def preview_item_codes(invoice: Invoice, mapping: Mapping, *, strict: bool) -> dict[str, str]:
     """Item codes numbered 1..n in order of first appearance, so the shape of the codes shows."""
+    from connector.kra_payload import format_item_code, item_spec
+
     found: dict[str, str] = {}
     for number, line in enumerate(invoice.lines, start=1):
         if line.item.code not in found:
@@ -132,6 +138,8 @@ def preview_item_codes(invoice: Invoice, mapping: Mapping, *, strict: bool) -> d
 
 def _assumed_original(invoice: Invoice, number: int) -> OriginalInvoice | None:
     """For a preview, an original that allows exactly this credit note."""
+    from connector.kra_payload import OriginalInvoice
+
     if not invoice.is_credit_note:
         return None
     remaining: dict[str, Decimal] = {}
@@ -147,6 +155,8 @@ def _assumed_original(invoice: Invoice, number: int) -> OriginalInvoice | None:
 
 
 def _default_mapping(source: str) -> str:
+    from connector.mapping import PACKAGED_SOURCES
+
     return source if source in PACKAGED_SOURCES else "csv"
 
 

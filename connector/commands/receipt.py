@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connector.commands.common import context_from
-from connector.receipts import ReceiptData, find_document, mark_issued, receipt_data, render_html, render_pdf
-from connector.receipts.data import grouped
-from connector.receipts.formatting import eat_time, money
+
+if TYPE_CHECKING:
+    from connector.receipts import ReceiptData
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def receipt_command(args: argparse.Namespace) -> int:
+    from connector.receipts import find_document, mark_issued, receipt_data, render_html, render_pdf
+
     context = context_from(args)
     ledger = context.ledger
     doc = find_document(ledger, args.document)
@@ -52,6 +55,9 @@ def _write(target: str, content: bytes) -> None:
 
 def summary(data: ReceiptData) -> str:
     """The signature block as text, for the terminal."""
+    from connector.receipts.data import grouped
+    from connector.receipts.formatting import eat_time, money
+
     rows = [
         (data.title, f"{data.trader_invoice_number} ({data.document_label}, id {data.document_id})"),
         ("Seller", f"{data.trade_name or ''} PIN {data.seller_pin} branch {data.branch}".strip()),

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from connector.commands.common import add_device_option, context_from
 from connector.errors import ConnectorError
-from connector.reports import build_report, parse_day, render_csv, render_html, render_pdf
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def daily_command(args: argparse.Namespace) -> int:
+    from connector.reports import build_report, parse_day, render_csv, render_html, render_pdf
+
     context = context_from(args)
     settings = context.settings
     try:

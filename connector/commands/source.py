@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from connector.commands.common import context_from
 from connector.errors import ConfigurationError
-from connector.source_credentials import SourceSecrets
+
+if TYPE_CHECKING:
+    from connector.source_credentials import SourceSecrets
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _secrets(args: argparse.Namespace) -> SourceSecrets:
+    from connector.source_credentials import SourceSecrets
+
     context = context_from(args)
     names = [s.name for s in context.settings.sources]
     if args.source not in names:
