@@ -264,3 +264,49 @@ def test_a_resupply_through_transit_names_the_other_branch_from_the_chained_move
     assert [(m.kind, m.branch, m.counterpart_branch) for m in received] == [("transfer_in", "hq", "01")]
     one_branch = stock_adapter(odoo)  # both warehouses one device: through transit is no KRA movement
     assert poll(one_branch, None)[0] == []
+
+
+def test_a_receipt_from_a_contact_of_a_foreign_vendor_is_an_import(odoo: FakeOdoo) -> None:
+    ids = odoo.stock.ids
+    contact = odoo.builder.add_partner({"name": "Li Wei"})  # a person, no country of her own
+    odoo.store.get("res.partner", contact)["commercial_partner_id"] = ids.vendor_foreign
+    odoo.stock.receipt([(ids.product_oil, 1, "300")], partner=contact)
+    odoo.stock.receipt([(ids.product_oil, 1, "300")])  # no contact at all: a Kenyan purchase
+    assert [m.kind for m in poll(stock_adapter(odoo), None)[0]] == ["import", "purchase"]
+
+
+def test_a_movement_that_cannot_be_reported_as_it_is_comes_as_its_fields_and_the_poll_goes_on(odoo: FakeOdoo) -> None:
+    ids = odoo.stock.ids
+    odoo.store.get("product.product", ids.product_oil)["default_code"] = "X" * 101  # longer than any item code
+    odoo.stock.move(ids.product_oil, 1, ids.inventory, ids.stock)
+    odoo.clock.tick(1)
+    odoo.stock.move(ids.product_rice, 1, ids.inventory, ids.stock)
+    adapter = stock_adapter(odoo)
+    (bad, _), (good, _) = list(adapter.fetch_stock_moves(None))  # type: ignore[attr-defined]
+    assert isinstance(bad, dict) and bad["kind"] == "adjustment_in" and bad["external_id"].startswith("stock.move:")
+    assert isinstance(good, StockMove) and good.lines[0].item.code == "RICE-KG"
+
+
+def test_reading_costs_a_few_calls_per_page_not_per_move(odoo: FakeOdoo) -> None:
+    ids = odoo.stock.ids
+
+    def receipts(count: int) -> None:
+        for n in range(count):
+            odoo.stock.receipt(
+                [(ids.product_rice, 1 + n, "140"), (ids.product_oil, 1, "300")], partner=ids.vendor_local
+            )
+            odoo.clock.tick(1)
+
+    receipts(5)
+    adapter = stock_adapter(odoo, page_size=20)
+    _, cursor = poll(adapter, None)  # warm: login, fields, company, units, taxes
+    receipts(30)
+    odoo.calls.clear()
+    moves, _ = poll(adapter, cursor)
+    assert len(moves) == 30
+    pages = 60 // 20  # each full page is completed with the rest of its last second; an empty search ends it
+    assert odoo.calls[("stock.move", "search_read")] == 1 + 2 * pages + 1  # + the late-arrivals window
+    assert odoo.calls[("stock.picking", "read")] == pages
+    # + once per poll: the Inventory check and the records the page refers to (locations, warehouses, partners,
+    # countries, products, units, taxes); nothing per move
+    assert sum(odoo.calls.values()) <= 3 * pages + 2 + 8, odoo.calls

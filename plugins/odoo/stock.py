@@ -47,7 +47,7 @@ from connector.clock import EAT
 from connector.errors import DocumentError
 from connector.models import MAX_LINES, Tax
 from connector.stock.models import STOCK_IO_TYPE, StockMove
-from plugins.odoo.canonical import _in_kenya, _item
+from plugins.odoo.canonical import _item
 from plugins.odoo.client import OdooClient
 from plugins.odoo.config import OdooConfig, WarehouseBranch
 from plugins.odoo.reading import LATE_SECONDS, ODOO_DATETIME, Reader
@@ -66,7 +66,7 @@ PICKING_FIELDS = ["name", "partner_id"]
 WAREHOUSE_FIELDS = ["name", "code"]
 PRODUCT_FIELDS = ["name", "default_code", "barcode", "type", "categ_id", "uom_id", "taxes_id", "standard_price"]
 PRODUCT_OPTIONAL = ["detailed_type", "is_storable"]
-PARTNER_FIELDS = ["name", "country_id"]
+PARTNER_FIELDS = ["name", "country_id", "commercial_partner_id"]
 TAX_FIELDS = ["name", "amount", "amount_type", "children_tax_ids", "sequence", "type_tax_use", "company_id"]
 UOM_FIELDS = ["name", "factor_inv"]
 SIX_PLACES = Decimal("0.000001")
@@ -298,8 +298,15 @@ class StockReader:
         partner_id = m2o_id(picking.get("partner_id")) or m2o_id(move.get("partner_id"))
         if partner_id is None:
             return False
-        partner = self._read(cache, "res.partner", [partner_id], PARTNER_FIELDS).get(partner_id)
-        return partner is not None and not _in_kenya(partner)
+        partner = self._read(cache, "res.partner", [partner_id], PARTNER_FIELDS).get(partner_id) or {}
+        company_id = m2o_id(partner.get("commercial_partner_id"))
+        if not partner.get("country_id") and company_id and company_id != partner_id:  # a contact of the vendor
+            partner = self._read(cache, "res.partner", [company_id], PARTNER_FIELDS).get(company_id) or {}
+        country_id = m2o_id(partner.get("country_id"))
+        if country_id is None:
+            return False  # no country: a Kenyan vendor
+        country = self._read(cache, "res.country", [country_id], ["code"]).get(country_id) or {}
+        return str(country.get("code") or "KE").upper() != "KE"  # the code, not the (translated) name
 
     def _stock_move(self, moves: list[dict[str, Any]], leg: Leg, locations: dict[int, Any],
                     pickings: dict[int, Any], cache: dict[str, Any]) -> Any:  # fmt: skip
