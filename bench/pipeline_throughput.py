@@ -2,11 +2,15 @@
 
     python bench/pipeline_throughput.py --invoices 10000 --devices 50 --latency 0.05
     python bench/pipeline_throughput.py --ledger sqlite --ledger postgresql://postgres@127.0.0.1:5432/postgres
+    python bench/pipeline_throughput.py --devices 50 --queue redis --consumers 2
 
 The simulator runs in its own process (so its CPU is not counted); the connector runs the real
-huey consumer (SqliteHuey) in this process. Prints invoices/s, the ratio to the ideal D/L (one
-invoice in flight per device), connector CPU ms per invoice and peak RSS, one line per --ledger
-(default: the SQLite file). For a PostgreSQL URL the bench creates a new database on that server
+huey consumer (SqliteHuey, or RedisHuey with --queue redis) in this process, or with --consumers N in N
+consumer processes (each a `run` daemon without sources, the workers shared out) on the same ledger.
+--queue redis without --redis starts a redis-server of its own on 127.0.0.1 (stopped afterwards). Prints
+invoices/s, the ratio to the ideal D/L (one invoice in flight per device), connector CPU ms per invoice
+(all consumer processes) and peak RSS, one line per --ledger (default: the SQLite file). For a PostgreSQL
+URL the bench creates a new database on that server
 (the URL's database is only used to connect) and drops it afterwards. A script, not a test.
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import multiprocessing
 import resource
 import socket
 import subprocess
@@ -77,6 +82,45 @@ def ledger_database(ledger: str) -> Iterator[str | None]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 
 
+@contextlib.contextmanager
+def redis_server(url: str | None) -> Iterator[str]:
+    """The Redis URL to use: the one given, else a redis-server of our own on a free port (no persistence)."""
+    if url:
+        yield url
+        return
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("redis-server did not start") from None
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def consume(settings: Settings, workers: int, go: object, stop: object, cpu: object) -> None:
+    """One consumer process: a daemon without sources from `go` until `stop`; reports the CPU seconds in
+    between (its start-up, imports included, is not the sending's)."""
+    daemon = Daemon(settings, sources={}, workers=workers)
+    cpu.put(0.0)  # type: ignore[attr-defined]  # ready
+    go.wait()  # type: ignore[attr-defined]
+    before = time.process_time()
+    daemon.start()
+    stop.wait()  # type: ignore[attr-defined]
+    used = time.process_time() - before
+    daemon.stop()
+    cpu.put(used)  # type: ignore[attr-defined]
+
+
 def settings_for(
     folder: Path, base: str, devices: int, workers: int, redis_url: str | None = None, ledger_url: str | None = None
 ) -> Settings:
@@ -106,7 +150,13 @@ def prepare(settings: Settings, invoices: int) -> None:
 
 
 def run(
-    invoices: int, devices: int, latency: float, workers: int, redis_url: str | None, ledger: str = "sqlite"
+    invoices: int,
+    devices: int,
+    latency: float,
+    workers: int,
+    redis_url: str | None,
+    ledger: str = "sqlite",
+    consumers: int = 1,
 ) -> dict[str, float]:
     simulator, base = start_simulator(latency)
     try:
@@ -116,13 +166,32 @@ def run(
             ledger = Ledger(Context(settings).db)
             marks = ", ".join("?" for _ in SIGNED)
             query = f"SELECT COUNT(*) FROM documents WHERE state IN ({marks})"
+            if consumers > 1:
+                spawn = multiprocessing.get_context("spawn")
+                go, stop, cpu_queue = spawn.Event(), spawn.Event(), spawn.Queue()
+                share = -(-workers // consumers)
+                children = [spawn.Process(target=consume, args=(settings, share, go, stop, cpu_queue))
+                            for _ in range(consumers)]  # fmt: skip
+                for child in children:
+                    child.start()
+                for _ in children:
+                    cpu_queue.get(timeout=120)  # every consumer built and waiting
             cpu_before, started = time.process_time(), time.monotonic()
-            daemon = Daemon(settings, sources={}, workers=workers)
-            daemon.start()
+            if consumers > 1:
+                go.set()
+            else:
+                daemon = Daemon(settings, sources={}, workers=workers)
+                daemon.start()
             while ledger.db.execute(query, list(SIGNED)).fetchone()[0] < invoices:
                 time.sleep(0.2)
             elapsed, cpu = time.monotonic() - started, time.process_time() - cpu_before
-            daemon.stop()
+            if consumers > 1:
+                stop.set()
+                cpu += sum(cpu_queue.get(timeout=60) for _ in children)
+                for child in children:
+                    child.join(timeout=30)
+            else:
+                daemon.stop()
             call = ledger.db.execute(  # the simulator's measured call time, as the connector saw it
                 "SELECT AVG(elapsed_seconds) FROM exchanges WHERE endpoint = 'saveTrnsSalesOsdc'"
             ).fetchone()[0]
@@ -145,7 +214,11 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=1)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds KRA takes per answer")
     parser.add_argument("--workers", type=int, help="queue workers (default: min(devices, 64))")
-    parser.add_argument("--redis", help="use this Redis URL for the queue (default: SqliteHuey)")
+    parser.add_argument(
+        "--queue", choices=("sqlite", "redis"), help="queue backend (default sqlite; redis with --redis)"
+    )
+    parser.add_argument("--redis", help="use this Redis URL for the queue (default with --queue redis: start one)")
+    parser.add_argument("--consumers", type=int, default=1, help="consumer processes (default 1: this process)")
     parser.add_argument(
         "--ledger",
         action="append",
@@ -154,11 +227,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     workers = args.workers or min(args.devices, 64)
+    queue = args.queue or ("redis" if args.redis else "sqlite")
     for ledger in args.ledger or ["sqlite"]:
-        result = run(args.invoices, args.devices, args.latency, workers, args.redis, ledger)
+        with redis_server(args.redis) if queue == "redis" else contextlib.nullcontext() as redis_url:
+            result = run(args.invoices, args.devices, args.latency, workers, redis_url, ledger, args.consumers)
         print(
             f"N={args.invoices} D={args.devices} L={args.latency * 1000:.0f}ms workers={workers} "
-            f"queue={'redis' if args.redis else 'sqlite'} ledger={'sqlite' if ledger == 'sqlite' else 'postgresql'}: "
+            f"consumers={args.consumers} queue={queue} ledger={'sqlite' if ledger == 'sqlite' else 'postgresql'}: "
             f"{result['invoices_per_s']:.1f} invoices/s in {result['seconds']:.1f}s, "
             f"ideal D/L={result['ideal_per_s']:.0f}/s, ratio {result['ratio']:.2f}, "
             f"measured call {result['call_ms']:.1f} ms (ratio to D/call {result['measured_ratio']:.2f}), "
