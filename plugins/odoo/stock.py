@@ -141,7 +141,7 @@ class StockReader:
         # Deliveries and customer returns are the connector's: left out here, so a site's many deliveries are not
         # read (and read again behind a cursor that only a reported movement moves on).
         domain += [("location_id.usage", "!=", "customer"), ("location_dest_id.usage", "!=", "customer")]
-        if len({branch.device for branch in self.config.warehouses.values()}) < 2:
+        if not self.config.warehouses:
             # one branch: a move between two internal locations (a multi-step route) is no KRA movement
             domain += ["|", ("location_id.usage", "!=", "internal"), ("location_dest_id.usage", "!=", "internal")]
         if start is not None:
