@@ -59,6 +59,10 @@ Public API (stable; the Odoo adapter's tests code against it)::
                                            # record kra_etims_connector, action_kra_send_again, notifications
         odoo.oscu_installed = True/False   # ir.module.module l10n_ke_edi_oscu "installed" (absent when False)
         odoo.set_module("l10n_ke_edi_oscu", "uninstalled")   # any state; None = not on the addons path
+        odoo.stock_installed = True/False  # the Inventory app (FakeOdoo(stock=True)): stock.move, stock.location,
+                                           # stock.picking(.type), stock.warehouse, stock.quant, storable products,
+                                           # module `stock`; odoo.stock builds receipts, moves, transfers
+                                           # (plugins/odoo/testing/stock.py)
 
         # The addon's notification to the connector (POST <url>/webhooks/odoo, X-Etims-Token, after posting):
         odoo.configure_notify("http://127.0.0.1:8470", "token")   # ir.config_parameter, None clears
