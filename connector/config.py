@@ -148,6 +148,14 @@ class CreditNoteSettings(Section):
     allow_variance_percent: Decimal = Field(default=Decimal("1"), ge=0, le=100)  # the last one settles the rest
 
 
+class PurchaseSettings(Section):
+    """Suppliers' sales to us (selectTrnsPurchaseSalesList) matched with the source's bills (docs/purchases.md)."""
+
+    enabled: bool = False  # on: `run` polls each device and confirms the bills of sources that record them
+    interval_minutes: float = Field(default=15, gt=0)  # how often `run` polls and confirms
+    unmatched_after_days: float = Field(default=7, ge=0)  # a supplier sale without a bill is listed after this
+
+
 class Settings(Section):
     data_dir: Path = Path("etims-data")
     log_level: str = "INFO"  # of `run`: DEBUG, INFO, WARNING or ERROR
@@ -162,6 +170,7 @@ class Settings(Section):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     credit_notes: CreditNoteSettings = Field(default_factory=CreditNoteSettings)
+    purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
     config_path: Path | None = None
 
     @field_validator("log_level")

@@ -66,9 +66,10 @@ def _create(db: Any) -> None:
 
 def script_for(dialect: str) -> str:
     """Every ledger table, in the dialect's DDL (written once, in SQLite's, and translated for PostgreSQL)."""
+    from connector.purchases.schema import TABLES as PURCHASE_TABLES
     from connector.source_credentials import SCHEMA as SOURCE_SECRETS
 
-    script = ";\n".join([DEVICES_TABLE, reference.TABLES_DDL, LEDGER_TABLES, SOURCE_SECRETS])
+    script = ";\n".join([DEVICES_TABLE, reference.TABLES_DDL, LEDGER_TABLES, SOURCE_SECRETS, PURCHASE_TABLES])
     if dialect == "postgresql":
         from connector.db_postgres import ddl
 

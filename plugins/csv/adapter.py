@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connector.adapters import SourceAdapter, SourceDocument
+from connector.adapters import RecordsBills, SourceAdapter, SourceDocument
 from connector.errors import ConfigurationError
 from connector.models import Invoice, Receipt
-from plugins.csv import reader, results
+from plugins.csv import purchases, reader, results
 from plugins.csv.documents import Parsed, ParseOptions, Problem, as_error, parse_document, reason
 from plugins.csv.folder import DropFolder
 from plugins.csv.reader import FileProblem, FileScan, RawDocument, Row
@@ -63,7 +63,7 @@ class CsvConfig(BaseModel):
     receipt_pdfs: bool = False  # also write outbox/<file>/<document>.pdf (connector/receipts) per signed document
 
 
-class CsvAdapter(SourceAdapter):
+class CsvAdapter(SourceAdapter, RecordsBills):
     name = "csv"
     Config = CsvConfig
 
@@ -95,9 +95,15 @@ class CsvAdapter(SourceAdapter):
                 return
             yield from self._read_file(file)
 
+    def fetch_bills(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
+        """Supplier bills from `*.purchases.csv` files (plugins/csv/purchases.py)."""
+        return purchases.fetch_bills(self, cursor)
+
     def claim_complete_files(self) -> list[int]:
         claimed = []
         for path in self.folder.complete_files():
+            if purchases.is_purchases_file(path):
+                continue  # read by fetch_bills (plugins/csv/purchases.py)
             with self.state.lock:
                 stem = self.folder.unique_stem(path.name, self.state.stem_taken)
                 if self.folder.claim(path, stem + path.suffix) is not None:

@@ -111,4 +111,4 @@ def insert_purchase(call: Call) -> Answer:
     call.store.set_counter(call.scope, "purchase", invoice_no)
     if link is not None:
         call.store.put("purchase_link", call.tin, "", link, {"invcNo": invoice_no}, call.now)
-    return Answer()
+    return Answer(sale_committed=True)  # recorded: commit-then-timeout faults apply as to a sale

@@ -1,0 +1,245 @@
+"""Purchases against the real KRA simulator over HTTP: a supplier (another PIN) sells to our PIN; we poll
+selectTrnsPurchaseSalesList, a CSV bill matches, insertTrnsPurchase confirms it with our own purchase number."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.clock import now_eat, parse_kra_datetime
+from connector.config import PurchaseSettings, Settings
+from connector.kra.simulator import Simulator, SimulatorConfig, start_simulator
+from connector.ledger import items as item_store
+from connector.pipeline import Pipeline, Source, default_mapping
+from connector.purchases import schema as s
+from connector.purchases.confirming import cursor_name
+from connector.purchases.cycle import due_round, run_round
+from connector.purchases.store import PurchaseLedger
+from plugins.csv.adapter import CsvAdapter
+from tests.conftest import PIN, initialise_all, make_settings
+from tests.simulator_helpers import LegacyDevice, legacy_convention_sale
+
+SUPPLIER = "P000111222B"
+HEADER = ["bill_id", "date", "supplier_pin", "supplier_invoice_number", "branch", "item_code", "item_name",
+          "quantity", "unit", "unit_cost", "vat_code", "category"]  # fmt: skip
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with start_simulator(SimulatorConfig(host="127.0.0.1", port=0, profile="legacy", seed=1)) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def supplier(sim: Simulator) -> Iterator[LegacyDevice]:
+    device = LegacyDevice(sim, tin=SUPPLIER, bhf_id="00", serial="supplier-1")
+    device.register_item()
+    yield device
+    device.close()
+
+
+@pytest.fixture
+def world(tmp_path: Path, sim: Simulator) -> Iterator[tuple[Pipeline, Path]]:
+    settings: Settings = make_settings(tmp_path, sim.legacy_base, timeout_seconds=2)
+    settings.purchases = PurchaseSettings(enabled=True)
+    context = initialise_all(settings)
+    folder = tmp_path / "drop"
+    adapter = CsvAdapter.from_options({"folder": str(folder), "settle_seconds": 0}, default_mapping("csv"), "dropbox")
+    adapter.ledger = lambda: context.ledger
+    pipeline = Pipeline(context, {"dropbox": Source("dropbox", adapter, adapter.mapping, settings.devices[0])})
+    yield pipeline, folder
+    adapter.close()
+    context.close()
+
+
+def supplier_sells(supplier: LegacyDevice, number: int, buyer: str = PIN, quantity: int = 1) -> None:
+    sale = legacy_convention_sale(number)
+    sale["custTin"] = buyer
+    if quantity != 1:
+        line = sale["itemList"][0]
+        line.update(qty=quantity, splyAmt=100 * quantity, taxblAmt=100 * quantity, taxAmt=16 * quantity,
+                    totAmt=116 * quantity)  # fmt: skip
+        sale.update(taxblAmtB=100 * quantity, taxAmtB=16 * quantity, totTaxblAmt=100 * quantity,
+                    totTaxAmt=16 * quantity, totAmt=116 * quantity)  # fmt: skip
+    answer = supplier.call("saveTrnsSalesOsdc", sale)
+    assert answer["resultCd"] == "000", answer
+
+
+def drop_bills(folder: Path, name: str, rows: list[dict[str, Any]]) -> Path:
+    inbox = folder / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / name
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, HEADER)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+    return path
+
+
+def bill_row(bill_id: str, invoice: str, *, quantity: str = "1", pin: str = SUPPLIER, **changes: str) -> dict:
+    row = {"bill_id": bill_id, "date": "2026-11-20", "supplier_pin": pin, "supplier_invoice_number": invoice,
+           "branch": "", "item_code": "SOAP-IN", "item_name": "Soap bought", "quantity": quantity, "unit": "pcs",
+           "unit_cost": "100.00", "vat_code": "VAT16", "category": "goods"}  # fmt: skip
+    return {**row, **changes}
+
+
+def stored_purchases(sim: Simulator) -> dict[str, Any]:
+    return {record.key: record.body for record in sim.store.records("purchase", tin=PIN)}
+
+
+def bills(pipeline: Pipeline) -> dict[str, Any]:
+    return {bill.external_id: bill for bill in PurchaseLedger(pipeline.ledger.db).bills()}
+
+
+def test_a_matching_bill_is_confirmed_with_purchase_number_one(sim, supplier, world) -> None:
+    pipeline, folder = world
+    supplier_sells(supplier, 1)
+    drop_bills(folder, "november.purchases.csv", [bill_row("B-1", "1")])
+
+    report = run_round(pipeline)
+
+    device = report.devices["branch00"]
+    assert (device.fetched, device.new, device.matched, device.confirmed) == (1, 1, 1, 1), device
+    bill = bills(pipeline)["B-1"]
+    assert bill.state == s.CONFIRMED and bill.purchase_number == 1
+    recorded = stored_purchases(sim)
+    assert list(recorded) == ["1"]
+    sent = recorded["1"]
+    assert (sent["spplrTin"], sent["spplrInvcNo"], sent["regTyCd"], sent["rcptTyCd"], sent["pchsSttsCd"]) == (
+        SUPPLIER, 1, "A", "P", "02")  # fmt: skip
+    our_code = sent["itemList"][0]["itemCd"]
+    assert our_code == item_store.registered_code(pipeline.ledger.db, PIN, "SOAP-IN")[0]  # type: ignore[index]
+    assert sent["itemList"][0]["spplrItemCd"] == "KE2NTNO0000001"  # the supplier's own code, kept beside ours
+    assert sim.store.get("item", PIN, "", our_code) is not None  # registered under our PIN first
+    assert (folder / "archive" / "purchases" / "november.purchases.csv").exists()
+    # KRA no longer lists a confirmed sale; nothing is fetched or sent again
+    again = run_round(pipeline).devices["branch00"]
+    assert (again.fetched, again.new, again.confirmed) == (0, 0, 0)
+    assert list(stored_purchases(sim)) == ["1"]
+
+
+def test_unmatched_sales_and_bills_wait_and_a_later_bill_still_matches(sim, supplier, world) -> None:
+    pipeline, folder = world
+    supplier_sells(supplier, 1)
+    supplier_sells(supplier, 2)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-9", "99")])  # the supplier never sent invoice 99
+
+    run_round(pipeline)
+    store = PurchaseLedger(pipeline.ledger.db)
+    assert [(r.supplier_invoice_number, r.bill_id) for r in store.supplier_sales()] == [("1", None), ("2", None)]
+    assert bills(pipeline)["B-9"].state == s.UNMATCHED
+    assert stored_purchases(sim) == {}
+
+    drop_bills(folder, "b.purchases.csv", [bill_row("B-2", "0002")])  # leading zeros as printed
+    report = run_round(pipeline).devices["branch00"]
+    assert report.new == 0  # listed again inside the cursor's overlap, stored once
+    assert bills(pipeline)["B-2"].state == s.CONFIRMED and bills(pipeline)["B-2"].purchase_number == 1
+    assert [(r.supplier_invoice_number, r.bill_id is not None) for r in store.supplier_sales()] == [
+        ("1", False), ("2", True)]  # fmt: skip
+
+
+def test_cursor_moves_to_kra_result_time_and_nothing_is_stored_twice(sim, supplier, world) -> None:
+    pipeline, _ = world
+    supplier_sells(supplier, 1)
+    run_round(pipeline)
+    first = pipeline.ledger.cursor(cursor_name(pipeline.settings.devices[0].key))
+    assert first is not None and len(first) == 14 and first.isdigit()
+    assert now_eat() - timedelta(seconds=30) < parse_kra_datetime(first) < now_eat()  # resultDt less 10 s
+    pipeline.ledger.set_cursor(cursor_name(pipeline.settings.devices[0].key), "20180101000000")  # listed again
+    report = run_round(pipeline).devices["branch00"]
+    assert (report.fetched, report.new) == (1, 0)
+    assert len(PurchaseLedger(pipeline.ledger.db).supplier_sales()) == 1
+
+
+def test_a_rejection_gives_the_number_back(sim, supplier, world) -> None:
+    pipeline, folder = world
+    supplier_sells(supplier, 1, quantity=2)
+    supplier_sells(supplier, 2)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1", quantity="2")])
+    run_round(pipeline)  # records, matches and confirms B-1 as purchase 1
+    assert bills(pipeline)["B-1"].purchase_number == 1
+
+    # supplier sale 2 with a stored total KRA will refuse (totAmt off): the bill is rejected, number back
+    store = PurchaseLedger(pipeline.ledger.db)
+    row = next(r for r in store.supplier_sales() if r.supplier_invoice_number == "2")
+    spoilt = {**row.sale, "totAmt": "999.00"}
+    pipeline.ledger.db.execute("UPDATE supplier_sales SET sale = ? WHERE id = ?", [_json(spoilt), row.id])
+    drop_bills(folder, "b.purchases.csv", [bill_row("B-2", "2")])
+    run_round(pipeline)
+    rejected = bills(pipeline)["B-2"]
+    assert rejected.state == s.NEEDS_FIX and rejected.purchase_number is None, rejected
+    assert "KRA" in (rejected.reason or "")
+    assert store.next_number(pipeline.settings.devices[0].key) == 2  # 2 was given back
+
+    # fixed (the real amounts again) and retried: it takes number 2, no gap
+    pipeline.ledger.db.execute("UPDATE supplier_sales SET sale = ? WHERE id = ?", [_json(row.sale), row.id])
+    store.move(rejected.id, s.QUEUED, "retry requested", reason=None)
+    run_round(pipeline)
+    assert bills(pipeline)["B-2"].state == s.CONFIRMED and bills(pipeline)["B-2"].purchase_number == 2
+    assert sorted(stored_purchases(sim)) == ["1", "2"]
+
+
+def test_a_timeout_after_kra_recorded_it_is_verified_by_resending_the_same_number(sim, supplier, world) -> None:
+    pipeline, folder = world
+    supplier_sells(supplier, 1)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1")])
+    sim.set_faults(commit_then_timeout_rate=1.0, commit_then_timeout_seconds=3.0)
+    run_round(pipeline)
+    sim.set_faults(commit_then_timeout_rate=0.0)
+    bill = bills(pipeline)["B-1"]
+    assert bill.state == s.UNKNOWN and bill.purchase_number == 1 and bill.sent_unknown
+    assert list(stored_purchases(sim)) == ["1"]  # KRA did record it
+
+    PurchaseLedger(pipeline.ledger.db).move(bill.id, s.UNKNOWN, "test: no backoff", next_attempt_at=None)
+    run_round(pipeline)  # resends purchase 1: 994 duplicate → it was recorded
+    bill = bills(pipeline)["B-1"]
+    assert bill.state == s.CONFIRMED and bill.purchase_number == 1
+    assert list(stored_purchases(sim)) == ["1"]
+    assert PurchaseLedger(pipeline.ledger.db).next_number(pipeline.settings.devices[0].key) == 2  # no gap
+
+    # the next bill gets 2
+    supplier_sells(supplier, 2)
+    drop_bills(folder, "b.purchases.csv", [bill_row("B-2", "2")])
+    run_round(pipeline)
+    assert bills(pipeline)["B-2"].purchase_number == 2
+    assert sorted(stored_purchases(sim)) == ["1", "2"]
+
+
+def test_bad_rows_go_to_rejected_with_an_errors_file_and_the_other_bills_go_on(sim, supplier, world) -> None:
+    pipeline, folder = world
+    supplier_sells(supplier, 1)
+    rows = [bill_row("B-1", "1"), bill_row("B-X", "5", quantity="1,5"), bill_row("B-X", "5", item_code="OTHER")]
+    drop_bills(folder, "mixed.purchases.csv", rows)
+    run_round(pipeline)
+    assert set(bills(pipeline)) == {"B-1"}
+    errors = list(csv.DictReader((folder / "rejected" / "mixed.purchases.errors.csv").open(encoding="utf-8-sig")))
+    assert [(e["row"], e["bill_id"], e["column"]) for e in errors] == [("3", "B-X", "quantity"), ("4", "B-X", "")]
+    assert "decimal comma" in errors[0]["problem"]
+
+
+def test_purchases_files_are_not_read_as_sales(sim, supplier, world) -> None:
+    pipeline, folder = world
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1")])
+    assert list(pipeline.sources["dropbox"].adapter.fetch_new(None)) == []
+    assert (folder / "inbox" / "a.purchases.csv").exists()
+
+
+def test_rounds_run_at_most_every_interval(sim, supplier, world) -> None:
+    pipeline, _ = world
+    assert due_round(pipeline, now=1000.0) is not None
+    assert due_round(pipeline, now=1000.0 + 60) is None  # 15 minutes by default
+    assert due_round(pipeline, now=1000.0 + 15 * 60) is not None
+    pipeline.settings.purchases.enabled = False
+    assert due_round(pipeline, now=10_000.0) is None
+
+
+def _json(value: Any) -> str:
+    from connector import jsonio
+
+    return jsonio.dumps(value)
