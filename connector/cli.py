@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "odoo",
     "quickbooks",
     "ledger",
+    "purchases",
 )
 
 

@@ -147,12 +147,21 @@ class Daemon:
         while not self.stopping.wait(SWEEP_SECONDS):
             try:
                 self.sweep()
+                self.purchases_round()
                 if time.monotonic() - last_monitor > self.settings.monitor.interval_seconds:
                     monitor.check(Ledger(self.context.db), self.settings.monitor, self.context.http)
                     self.send_daily_report()
                     last_monitor = time.monotonic()
             except Exception:
                 log.exception("sweep failed")
+
+    def purchases_round(self) -> None:
+        """Suppliers' sales and bills (connector/purchases/), at most every [purchases] interval_minutes."""
+        from connector.purchases.cycle import due_round
+
+        report = due_round(self.pipeline)
+        if report is not None and (report.problems or any(d.new or d.confirmed for d in report.devices.values())):
+            log.info("purchases: %s", report)
 
     def send_daily_report(self) -> None:
         """Yesterday's compliance report, once a day from `monitor.daily_report_hour` (when set)."""

@@ -243,3 +243,107 @@ def _json(value: Any) -> str:
     from connector import jsonio
 
     return jsonio.dumps(value)
+
+
+def test_a_bill_whose_quantity_differs_from_the_suppliers_invoice_needs_fixing_before_any_number(
+    sim, supplier, world
+) -> None:
+    pipeline, folder = world
+    supplier_sells(supplier, 1)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1", quantity="3")])
+    run_round(pipeline)
+    bill = bills(pipeline)["B-1"]
+    assert bill.state == s.NEEDS_FIX and bill.purchase_number is None
+    assert "quantity 3 differs from the supplier's 1" in (bill.reason or "") and "B-1" in (bill.reason or "")
+    assert stored_purchases(sim) == {}
+    assert PurchaseLedger(pipeline.ledger.db).next_number(pipeline.settings.devices[0].key) == 1
+
+
+def test_a_bill_left_sending_by_a_crash_is_resent_with_its_number(sim, supplier, world) -> None:
+    """Crash between "number allocated with the request" and the POST: the same request goes, no gap."""
+    pipeline, folder = world
+    supplier_sells(supplier, 1)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1")])
+    sim.set_faults(fault_rate=1.0, fault_codes=["894"])  # every call refused: nothing recorded
+    run_round(pipeline)  # the bill is recorded and matched; polling and registering fail
+    sim.set_faults(fault_rate=0.0)
+    run_round(pipeline)
+    assert bills(pipeline)["B-1"].state == s.CONFIRMED  # (the normal path, as a baseline)
+
+    supplier_sells(supplier, 2)
+    drop_bills(folder, "b.purchases.csv", [bill_row("B-2", "2")])
+    from connector.purchases.confirming import PurchaseWorker, paired_lines
+
+    run_round(pipeline)  # B-2 confirmed normally → purchase 2; now build a third by hand and "crash"
+    supplier_sells(supplier, 3)
+    drop_bills(folder, "c.purchases.csv", [bill_row("B-3", "3")])
+    store = PurchaseLedger(pipeline.ledger.db)
+    worker = PurchaseWorker(pipeline, pipeline.settings.devices[0])
+    worker.poll()
+    from connector.purchases.cycle import ingest_bills
+
+    ingest_bills(pipeline, "dropbox")
+    worker.match()
+    stored = bills(pipeline)["B-3"]
+    sale = store.supplier_sale(stored.supplier_sale_id or 0)
+    codes = worker.register_items(stored, stored.bill)
+    number = store.next_number(stored.device_key)
+    request = worker.build(stored.bill, sale, paired_lines(stored.bill, sale), codes, number)
+    store.allocate_and_send(stored.id, stored.device_key, number, request)  # ... and the process dies here
+    assert sorted(stored_purchases(sim)) == ["1", "2"]
+
+    run_round(pipeline)
+    bill = bills(pipeline)["B-3"]
+    assert bill.state == s.CONFIRMED and bill.purchase_number == 3
+    assert sorted(stored_purchases(sim)) == ["1", "2", "3"]
+
+
+def test_strict_kra_items_registered_under_our_pin_and_amounts_accepted(tmp_path: Path) -> None:
+    from tests.simulator_helpers import gc_sale
+
+    config = SimulatorConfig(host="127.0.0.1", port=0, profile="legacy", strict=True, seed=1)
+    with start_simulator(config) as strict:
+        seller = LegacyDevice(strict, tin=SUPPLIER, bhf_id="00", serial="supplier-1")
+        seller.register_item()
+        answer = seller.call("saveTrnsSalesOsdc", gc_sale(1, custTin=PIN, taxRtE=8))
+        assert answer["resultCd"] == "000", answer
+        settings = make_settings(tmp_path, strict.legacy_base, timeout_seconds=2)
+        context = initialise_all(settings)
+        folder = tmp_path / "drop"
+        adapter = CsvAdapter.from_options({"folder": str(folder), "settle_seconds": 0}, default_mapping("csv"), "d")
+        pipeline = Pipeline(context, {"d": Source("d", adapter, adapter.mapping, settings.devices[0])})
+        try:
+            drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1", unit_cost="86.21")])
+            run_round(pipeline)
+            bill = bills(pipeline)["B-1"]
+            assert bill.state == s.CONFIRMED, bill.reason
+            assert [r.key for r in strict.store.records("purchase", tin=PIN)] == ["1"]
+        finally:
+            adapter.close()
+            context.close()
+            seller.close()
+
+
+def test_purchases_command_lists_what_a_person_must_decide(tmp_path: Path, sim, supplier, capsys) -> None:
+    from connector.cli import main
+    from tests.conftest import write_config
+
+    path = write_config(tmp_path / "etims-connector.toml", sim.legacy_base)
+    folder = tmp_path / "drop"
+    path.write_text(path.read_text().replace("[kra]", "[purchases]\nenabled = true\nunmatched_after_days = 0\n[kra]")
+                    + f'[[sources]]\nname = "dropbox"\nadapter = "csv"\noptions = {{ folder = "{folder}", '
+                    "settle_seconds = 0 }\n")  # fmt: skip
+    assert main(["--config", str(path), "device", "init"]) == 0
+    supplier_sells(supplier, 1)
+    supplier_sells(supplier, 2)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1"), bill_row("B-7", "7")])
+    capsys.readouterr()
+    assert main(["--config", str(path), "purchases", "poll"]) == 0
+    out = capsys.readouterr().out
+    assert "2 supplier sale(s) listed by KRA (2 new), 1 matched, 1 confirmed" in out, out
+
+    assert main(["--config", str(path), "purchases"]) == 1  # something to decide
+    out = capsys.readouterr().out
+    assert "2 supplier sale(s) fetched, 1 matched with a bill, 1 confirmed; next purchase number 2" in out, out
+    assert f"no bill after 0 day(s): supplier {SUPPLIER}/00" in out and "invoice 2," in out
+    assert "bill dropbox:B-7" in out and "KRA lists no sale from" in out

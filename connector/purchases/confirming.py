@@ -84,9 +84,12 @@ class PurchaseWorker:
         return "gavaconnect" if self.pipeline.settings.kra.profile == "gavaconnect" else "legacy"
 
     def run(self) -> DeviceReport:
+        from connector.purchases.stock_in import record_missing_stock_ins
+
         self.poll()
         self.match()
         self.confirm_all()
+        record_missing_stock_ins(self.pipeline, self.store, self.key)
         return self.report
 
     # ------------------------------------------------------------ poll
@@ -284,9 +287,6 @@ class PurchaseWorker:
                         next_attempt_at=None)  # fmt: skip
         self.report.confirmed += 1
         log.info("%s → purchase %s confirmed", stored.label, stored.purchase_number)
-        from connector.purchases.stock_in import record_stock_in
-
-        record_stock_in(self.pipeline, self.store, self.store.get(stored.id), self.key)
 
     def _needs_fix(self, stored: StoredBill, reason: str) -> None:
         self.store.move(stored.id, s.NEEDS_FIX, reason, reason=reason)

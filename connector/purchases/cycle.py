@@ -70,6 +70,8 @@ def run_round(pipeline: Pipeline) -> RoundReport:
             log.warning("purchases for device %s: %s", device.name, report.problems[-1])
         finally:
             leases.release(db, device.key)
+        if pipeline.ledger.head_of_device(device.key) is not None:
+            pipeline.enqueue_drain(device.key, 0)  # a drain refused while we held the lease: wake it now
     return report
 
 

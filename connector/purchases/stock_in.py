@@ -2,6 +2,8 @@
 
 Goods are items of KRA type 1 or 2 (the 3rd character of our registered item code); services never move stock.
 The movement goes through the stock ledger (`connector.stock.ledger.record_move`), which numbers and sends it.
+`bills.stock_move` says what happened: the movement's external id, "none" (nothing to report), or NULL (not
+yet: tried again each round).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from connector.adapters import ReportsStock
 from connector.ledger import items as item_store
+from connector.purchases import schema as s
 
 if TYPE_CHECKING:
     from connector.pipeline import Pipeline
@@ -18,6 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("connector.purchases")
 GOODS_TYPES = ("1", "2")
+NOTHING = "none"
 
 
 def stock_move_of(stored: StoredBill, pin: str, db: Any) -> Any:
@@ -41,16 +45,33 @@ def stock_move_of(stored: StoredBill, pin: str, db: Any) -> Any:
 
 
 def record_stock_in(pipeline: Pipeline, store: PurchaseLedger, stored: StoredBill, device_key: str) -> None:
+    """Never raises: a stock ledger that refuses now leaves `stock_move` NULL, to be tried again next round."""
     source = pipeline.sources.get(stored.source)
     if source is not None and isinstance(source.adapter, ReportsStock):
-        return  # the source reports its own receipts
+        _mark(store, stored, NOTHING, "the source reports its own stock: no stock-in from the purchase")
+        return
     try:
         from connector.stock.ledger import record_move  # the stock ledger (issue 13, STOCK-SEND)
     except ImportError:
-        store.note(stored.id, "no stock ledger in this version: the purchase's stock-in is not reported")
+        return  # this version has no stock ledger: stays NULL, recorded once it has one
+    try:
+        move = stock_move_of(stored, device_key.split("/")[0], pipeline.ledger.db)
+        if move is None:
+            _mark(store, stored, NOTHING, "no goods on the bill: no stock-in")
+            return
+        record_move(pipeline.ledger, device_key, move)
+    except Exception as exc:  # the purchase is confirmed whatever happens here; the stock-in is tried again
+        log.warning("%s: stock-in not recorded yet (%s: %s)", stored.label, type(exc).__name__, exc)
         return
-    move = stock_move_of(stored, device_key.split("/")[0], pipeline.ledger.db)
-    if move is None:
-        return
-    record_move(pipeline.ledger, device_key, move)
-    store.note(stored.id, f"stock-in {move.external_id} recorded for the stock sender")
+    _mark(store, stored, move.external_id, f"stock-in {move.external_id} (purchase, 02) recorded for the sender")
+    pipeline.enqueue_drain(device_key, 0)
+
+
+def record_missing_stock_ins(pipeline: Pipeline, store: PurchaseLedger, device_key: str) -> None:
+    for stored in store.bills("device_key = ? AND state = ? AND stock_move IS NULL", [device_key, s.CONFIRMED]):
+        record_stock_in(pipeline, store, stored, device_key)
+
+
+def _mark(store: PurchaseLedger, stored: StoredBill, value: str, detail: str) -> None:
+    store.db.execute("UPDATE bills SET stock_move = ? WHERE id = ?", [value, stored.id])
+    store.note(stored.id, detail)
