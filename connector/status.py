@@ -39,8 +39,24 @@ def collect(context: Context, ledger: Ledger) -> dict[str, Any]:
         "devices": devices,
         "queue_depth": _queue_depth(context),
         "not_written_back": not_written_back(ledger),
-        "problems": _key_problems(context) + _problems(ledger),
+        "problems": _key_problems(context) + _problems(ledger) + _purchase_problems(context, ledger),
     }
+
+
+def _purchase_problems(context: Context, ledger: Ledger) -> list[str]:
+    """One line per device with suppliers' sales or bills a person must decide (connector/purchases/report.py)."""
+    from connector.purchases.report import to_decide
+
+    days = context.settings.purchases.unmatched_after_days
+    lines = []
+    for device in context.settings.devices:
+        sales, bills, to_fix = to_decide(ledger.db, device.key, days)
+        if sales or bills or to_fix:
+            lines.append(
+                f"purchases on device {device.name}: {sales} supplier sale(s) without a bill, {bills} "
+                f"bill(s) without a supplier sale, {to_fix} to fix: see `etims-connector purchases`"
+            )
+    return lines
 
 
 def not_written_back(ledger: Ledger) -> dict[str, Any]:

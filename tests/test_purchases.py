@@ -347,3 +347,9 @@ def test_purchases_command_lists_what_a_person_must_decide(tmp_path: Path, sim, 
     assert "2 supplier sale(s) fetched, 1 matched with a bill, 1 confirmed; next purchase number 2" in out, out
     assert f"no bill after 0 day(s): supplier {SUPPLIER}/00" in out and "invoice 2," in out
     assert "bill dropbox:B-7" in out and "KRA lists no sale from" in out
+    capsys.readouterr()
+    main(["--config", str(path), "status"])
+    out = capsys.readouterr().out
+    assert (
+        "purchases on device hq: 1 supplier sale(s) without a bill, 1 bill(s) without a supplier sale, 0 to fix" in out
+    )

@@ -68,6 +68,16 @@ def summarise(db: Any, devices: list[tuple[str, str]], unmatched_after_days: flo
     return summaries
 
 
+def to_decide(db: Any, device_key: str, unmatched_after_days: float) -> tuple[int, int, int]:
+    """(supplier sales without a bill after N days, bills without a supplier sale, bills to fix): three counts."""
+    cutoff = (now_utc() - timedelta(days=unmatched_after_days)).isoformat()
+    sales = db.execute("SELECT COUNT(*) FROM supplier_sales WHERE device_key = ? AND bill_id IS NULL AND fetched_at"
+                       " <= ?", [device_key, cutoff]).fetchone()[0]  # fmt: skip
+    states = dict(db.execute("SELECT state, COUNT(*) FROM bills WHERE device_key = ? AND state IN (?, ?) GROUP BY"
+                             " state", [device_key, s.UNMATCHED, s.NEEDS_FIX]).fetchall())  # fmt: skip
+    return int(sales), int(states.get(s.UNMATCHED, 0)), int(states.get(s.NEEDS_FIX, 0))
+
+
 def lines(summaries: list[DeviceSummary], unmatched_after_days: float) -> list[str]:
     out = []
     for summary in summaries:
