@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from connector.ledger import Document, Ledger
 
 SUMMARY_FIELDS = ("id", "source", "external_id", "kind", "number", "device_key", "state", "reason",
-                  "invoice_number", "receipt", "write_back_error")  # fmt: skip
+                  "invoice_number", "stock_number", "receipt", "write_back_error")  # fmt: skip
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,7 +56,8 @@ def show_command(args: argparse.Namespace) -> int:
         print(jsonio.dumps({**summary, "canonical": canonical, "events": events, "exchanges": exchanges}, pretty=True))
         return 0
     print(f"{doc.label} (id {doc.id}, {doc.kind}): {doc.state}" + (f" — {doc.reason}" if doc.reason else ""))
-    print(f"  device {doc.device_key}, invcNo {doc.invoice_number or 'not allocated'}")
+    name, held = ("sarNo", doc.stock_number) if doc.kind == "stock" else ("invcNo", doc.invoice_number)
+    print(f"  device {doc.device_key}, {name} {held or 'not allocated'}")
     if doc.receipt:
         r = doc.receipt
         print(f"  receipt {r['receipt_number']}/{r['total_receipt_number']}, signed {r['signed_at']}, "

@@ -15,11 +15,12 @@ from typing import Any
 from connector.errors import ConfigurationError
 from connector.ledger import schema
 from connector.purchases import schema as purchase_schema
+from connector.stock import schema as stock_schema
 
 # Parents first (events and exchanges refer to documents).
 TABLES = ("devices", "sync_cursors", "codes", "item_classes", "notices", "branches", "documents", "events",
           "exchanges", "sequences", "item_sequences", "items", "cursors", "alerts", "source_secrets",
-          *purchase_schema.MIGRATED_TABLES)  # fmt: skip
+          *purchase_schema.MIGRATED_TABLES, *stock_schema.MIGRATED_TABLES)  # fmt: skip
 IDENTITY_TABLES = ("documents", "events", "exchanges", "alerts", *purchase_schema.IDENTITY_TABLES)  # ids copied
 BATCH = 500
 

@@ -61,15 +61,20 @@ def ensure(db: Any) -> None:
 
 
 def _create(db: Any) -> None:
+    from connector.stock.schema import ensure_columns
+
     db.executescript(script_for(db.dialect))
+    ensure_columns(db)  # documents.stock_number (sarNo), also in a ledger created before stock
 
 
 def script_for(dialect: str) -> str:
     """Every ledger table, in the dialect's DDL (written once, in SQLite's, and translated for PostgreSQL)."""
     from connector.purchases.schema import TABLES as PURCHASE_TABLES
     from connector.source_credentials import SCHEMA as SOURCE_SECRETS
+    from connector.stock.schema import TABLES as STOCK_TABLES
 
-    script = ";\n".join([DEVICES_TABLE, reference.TABLES_DDL, LEDGER_TABLES, SOURCE_SECRETS, PURCHASE_TABLES])
+    parts = [DEVICES_TABLE, reference.TABLES_DDL, LEDGER_TABLES, SOURCE_SECRETS, PURCHASE_TABLES, STOCK_TABLES]
+    script = ";\n".join(parts)
     if dialect == "postgresql":
         from connector.db_postgres import ddl
 

@@ -46,9 +46,12 @@ class Document:
     signed_at: str | None
     write_back_error: str | None
     write_back_attempts: int
+    stock_number: int | None = None  # sarNo of a stock document (kind "stock")
 
     @property
     def label(self) -> str:
+        if self.kind == "stock":
+            return f"{self.source}:{self.number or self.external_id} (stock)"
         return f"{self.source}:{self.number or self.external_id}"
 
     @classmethod
@@ -294,11 +297,13 @@ class Ledger:
     def discard(self, document_id: int, reason: str) -> Document:
         """Close a document that must never be sent; refused once it holds an invoice number."""
         with immediate_transaction(self.db) as conn:
-            row = conn.execute(conn.locking("SELECT state, invoice_number FROM documents WHERE id = ?"), [document_id])
-            row = row.fetchone()
+            row = conn.execute(conn.locking("SELECT state, invoice_number, stock_number FROM documents WHERE id = ?"),
+                               [document_id]).fetchone()  # fmt: skip
             if row is None:
                 raise LedgerError(f"no document with id {document_id}")
-            state, number = row
+            state, number, stock_number = row
+            if stock_number is not None:
+                raise LedgerError(f"document {document_id} holds sarNo {stock_number}: it must reach KRA first")
             if state not in schema.DISCARDABLE:
                 raise LedgerError(f"document {document_id} is {state}: only a document not yet sent can be discarded"
                                   + (" (a signed one needs a credit note)" if state in SIGNED else ""))  # fmt: skip
@@ -329,6 +334,11 @@ class Ledger:
         in_flight = self.documents(f"device_key = ? AND state IN ({_marks(IN_FLIGHT)})", [device_key, *IN_FLIGHT])
         if in_flight:
             return in_flight[0]
+        from connector.stock.ledger import waiting_stock  # stock before sales (issue 13)
+
+        stock = waiting_stock(self, device_key)
+        if stock is not None:
+            return stock
         numbered = self.documents(  # holds the device's last number (retry-later): it goes before older ones
             "device_key = ? AND invoice_number IS NOT NULL AND state IN ('queued', 'retry-wait')", [device_key], limit=1
         )
