@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from connector.clock import now_eat, parse_kra_datetime
 from connector.config import PurchaseSettings, Settings
@@ -22,6 +23,7 @@ from connector.purchases.cycle import due_round, run_round
 from connector.purchases.store import PurchaseLedger
 from plugins.csv.adapter import CsvAdapter
 from tests.conftest import PIN, initialise_all, make_settings
+from tests.postgres_helpers import postgres_url  # noqa: F401  (a fixture)
 from tests.simulator_helpers import LegacyDevice, legacy_convention_sale
 
 SUPPLIER = "P000111222B"
@@ -43,9 +45,12 @@ def supplier(sim: Simulator) -> Iterator[LegacyDevice]:
     device.close()
 
 
-@pytest.fixture
-def world(tmp_path: Path, sim: Simulator) -> Iterator[tuple[Pipeline, Path]]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request: pytest.FixtureRequest, tmp_path: Path, sim: Simulator) -> Iterator[tuple[Pipeline, Path]]:
+    """Our device on the simulator with a CSV source, the ledger on each backend in turn."""
     settings: Settings = make_settings(tmp_path, sim.legacy_base, timeout_seconds=2)
+    if request.param == "postgresql":
+        settings.ledger.url = SecretStr(request.getfixturevalue("postgres_url"))
     settings.purchases = PurchaseSettings(enabled=True)
     context = initialise_all(settings)
     folder = tmp_path / "drop"
