@@ -42,8 +42,11 @@ def received(clerk: Accountant) -> dict[str, Any]:
     company = clerk.one("res.users", clerk.odoo.env.uid, ["company_id"])["company_id"][0]
     storable = {"detailed_type": "product"} if clerk.version == 17 else {"type": "consu", "is_storable": True}
     code = f"KS-{run}"
-    product = clerk("product.product", "create",
-                    {"name": f"KRA stock widget {run}", "default_code": code, "standard_price": 120} | storable)
+    product = clerk(
+        "product.product",
+        "create",
+        {"name": f"KRA stock widget {run}", "default_code": code, "standard_price": 120} | storable,
+    )
     [receipts] = clerk("stock.picking.type", "search", [("code", "=", "incoming"), ("company_id", "=", company)],
                        limit=1)  # fmt: skip
     shelf = clerk.one("stock.picking.type", receipts, ["default_location_dest_id"])["default_location_dest_id"][0]
