@@ -154,6 +154,7 @@ class PurchaseSettings(Section):
     enabled: bool = False  # on: `run` polls each device and confirms the bills of sources that record them
     interval_minutes: float = Field(default=15, gt=0)  # how often `run` polls and confirms
     unmatched_after_days: float = Field(default=7, ge=0)  # a supplier sale without a bill is listed after this
+    stock_in: bool | None = None  # a confirmed purchase's goods as stock-in 02; None: when [stock] is reported
 
 
 class Settings(Section):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from connector.purchases import schema as s
 from connector.purchases.confirming import cursor_name
 from connector.purchases.cycle import due_round, run_round
 from connector.purchases.store import PurchaseLedger
+from connector.stock.models import StockMove
 from plugins.csv.adapter import CsvAdapter
 from tests.conftest import PIN, initialise_all, make_settings
 from tests.postgres_helpers import postgres_url  # noqa: F401  (a fixture)
@@ -358,3 +360,34 @@ def test_purchases_command_lists_what_a_person_must_decide(tmp_path: Path, sim, 
     assert (
         "purchases on device hq: 1 supplier sale(s) without a bill, 1 bill(s) without a supplier sale, 0 to fix" in out
     )
+
+
+def test_a_confirmed_purchase_reports_its_goods_as_stock_in_when_stock_is_reported(sim, supplier, world) -> None:
+    pipeline, folder = world
+    pipeline.settings.purchases.stock_in = True
+    supplier_sells(supplier, 1, quantity=2)
+    supplier_sells(supplier, 2)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1", quantity="2", unit_cost="42.50")])
+    drop_bills(folder, "b.purchases.csv", [bill_row("B-2", "2", item_code="FIX", item_name="Fixing", category="")])
+    run_round(pipeline)
+    first, second = bills(pipeline)["B-1"], bills(pipeline)["B-2"]
+    assert first.state == second.state == s.CONFIRMED
+    stock = pipeline.ledger.documents("kind = 'stock'")
+    assert [(d.source, d.external_id, d.state) for d in stock] == [("dropbox", f"purchase-in:{first.id}", "queued")]
+    move = StockMove.model_validate_json(stock[0].canonical or "{}")
+    assert move.kind == "purchase" and [(line.item.code, line.quantity, line.unit_cost) for line in move.lines] == [
+        ("SOAP-IN", Decimal("2"), Decimal("42.50"))]  # fmt: skip
+    marks = dict(pipeline.ledger.db.execute("SELECT external_id, stock_move FROM bills").fetchall())
+    assert marks == {"B-1": f"purchase-in:{first.id}", "B-2": "none"}  # a service moves no stock
+    run_round(pipeline)
+    assert len(pipeline.ledger.documents("kind = 'stock'")) == 1  # recorded once
+
+
+def test_no_stock_in_when_stock_is_not_reported(sim, supplier, world) -> None:
+    pipeline, folder = world
+    supplier_sells(supplier, 1)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1")])
+    run_round(pipeline)  # legacy profile, no [purchases] stock_in: stock is not reported
+    assert bills(pipeline)["B-1"].state == s.CONFIRMED
+    assert pipeline.ledger.documents("kind = 'stock'") == []
+    assert pipeline.ledger.db.execute("SELECT stock_move FROM bills").fetchone()[0] == "off"

@@ -2,8 +2,8 @@
 
 Goods are items of KRA type 1 or 2 (the 3rd character of our registered item code); services never move stock.
 The movement goes through the stock ledger (`connector.stock.ledger.record_move`), which numbers and sends it.
-`bills.stock_move` says what happened: the movement's external id, "none" (nothing to report), or NULL (not
-yet: tried again each round).
+`bills.stock_move` says what happened: the movement's external id, "none" (nothing to report), "off" (stock
+not reported when it was confirmed), or NULL (not yet: tried again each round).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("connector.purchases")
 GOODS_TYPES = ("1", "2")
 NOTHING = "none"
+OFF = "off"  # stock is not reported: a purchase never becomes a stock-in (not even later)
 
 
 def stock_move_of(stored: StoredBill, pin: str, db: Any) -> Any:
@@ -46,6 +47,9 @@ def stock_move_of(stored: StoredBill, pin: str, db: Any) -> Any:
 
 def record_stock_in(pipeline: Pipeline, store: PurchaseLedger, stored: StoredBill, device_key: str) -> None:
     """Never raises: a stock ledger that refuses now leaves `stock_move` NULL, to be tried again next round."""
+    if not stock_in_reported(pipeline.settings):
+        _mark(store, stored, OFF, "stock is not reported to KRA: no stock-in from the purchase")
+        return
     source = pipeline.sources.get(stored.source)
     if source is not None and isinstance(source.adapter, ReportsStock):
         _mark(store, stored, NOTHING, "the source reports its own stock: no stock-in from the purchase")
@@ -65,6 +69,18 @@ def record_stock_in(pipeline: Pipeline, store: PurchaseLedger, stored: StoredBil
         return
     _mark(store, stored, move.external_id, f"stock-in {move.external_id} (purchase, 02) recorded for the sender")
     pipeline.enqueue_drain(device_key, 0)
+
+
+def stock_in_reported(settings: Any) -> bool:
+    """[purchases] stock_in when set; else whether stock is reported at all ([stock] report: "on", or "auto"
+    with the GavaConnect profile); a version without [stock] settings reports none."""
+    if settings.purchases.stock_in is not None:
+        return bool(settings.purchases.stock_in)
+    stock = getattr(settings, "stock", None)
+    if stock is None:
+        return False
+    mode = getattr(stock, "report", "auto")
+    return settings.kra.profile == "gavaconnect" if mode == "auto" else mode == "on"
 
 
 def record_missing_stock_ins(pipeline: Pipeline, store: PurchaseLedger, device_key: str) -> None:
