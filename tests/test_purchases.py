@@ -391,3 +391,22 @@ def test_no_stock_in_when_stock_is_not_reported(sim, supplier, world) -> None:
     assert bills(pipeline)["B-1"].state == s.CONFIRMED
     assert pipeline.ledger.documents("kind = 'stock'") == []
     assert pipeline.ledger.db.execute("SELECT stock_move FROM bills").fetchone()[0] == "off"
+
+
+def test_the_daemon_sweeper_runs_a_purchases_round_when_enabled(sim, supplier, world) -> None:
+    from connector.daemon import Daemon
+
+    pipeline, folder = world
+    supplier_sells(supplier, 1)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1")])
+    daemon = Daemon(pipeline.settings, sources=pipeline.sources, workers=1)
+    try:
+        daemon.purchases_round()
+        assert bills(daemon.pipeline)["B-1"].state == s.CONFIRMED
+        daemon.purchases_round()  # within interval_minutes: nothing is asked of KRA
+        polls = daemon.context.db.execute(
+            "SELECT COUNT(*) FROM exchanges WHERE endpoint = 'selectTrnsPurchaseSalesList'"
+        ).fetchone()[0]
+        assert polls == 1
+    finally:
+        daemon.context.close()
