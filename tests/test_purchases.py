@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 from connector.clock import now_eat, parse_kra_datetime
 from connector.config import PurchaseSettings, Settings
+from connector.context import Context
 from connector.kra.simulator import Simulator, SimulatorConfig, start_simulator
 from connector.ledger import items as item_store
 from connector.pipeline import Pipeline, Source, default_mapping
@@ -410,3 +411,46 @@ def test_the_daemon_sweeper_runs_a_purchases_round_when_enabled(sim, supplier, w
         assert polls == 1
     finally:
         daemon.context.close()
+
+
+def test_ledger_migrate_copies_purchases_and_the_sequence_goes_on(
+    tmp_path: Path,
+    sim,
+    supplier,
+    postgres_url: str,  # noqa: F811
+) -> None:
+    from connector.db_postgres import open_postgres
+    from connector.ledger import Ledger
+    from connector.ledger.migrate import migrate
+
+    settings = make_settings(tmp_path, sim.legacy_base, timeout_seconds=2)
+    context = initialise_all(settings)
+    folder = tmp_path / "drop"
+    adapter = CsvAdapter.from_options({"folder": str(folder), "settle_seconds": 0}, default_mapping("csv"), "d")
+    pipeline = Pipeline(context, {"d": Source("d", adapter, adapter.mapping, settings.devices[0])})
+    supplier_sells(supplier, 1)
+    supplier_sells(supplier, 2)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1")])
+    run_round(pipeline)
+    key = settings.devices[0].key
+    target = open_postgres(postgres_url)
+    report = migrate(context.db, target)
+    assert report.problems == [] and report.counts["bills"] == 1 and report.counts["supplier_sales"] == 2
+    assert report.counts["bill_events"] == len(PurchaseLedger(context.db).events(bills(pipeline)["B-1"].id))
+    adapter.close()
+    context.close()
+
+    settings.ledger.url = SecretStr(postgres_url)
+    context = Context(settings)
+    adapter = CsvAdapter.from_options({"folder": str(folder), "settle_seconds": 0}, default_mapping("csv"), "d")
+    pipeline = Pipeline(context, {"d": Source("d", adapter, adapter.mapping, settings.devices[0])})
+    try:
+        assert isinstance(context.ledger, Ledger) and PurchaseLedger(context.db).next_number(key) == 2
+        drop_bills(folder, "b.purchases.csv", [bill_row("B-2", "2")])
+        run_round(pipeline)  # new rows get new ids after the copied ones; purchase 2 follows purchase 1
+        assert {b: (x.state, x.purchase_number) for b, x in bills(pipeline).items()} == {
+            "B-1": (s.CONFIRMED, 1), "B-2": (s.CONFIRMED, 2)}  # fmt: skip
+        assert sorted(stored_purchases(sim)) == ["1", "2"]
+    finally:
+        adapter.close()
+        context.close()
