@@ -454,3 +454,40 @@ def test_ledger_migrate_copies_purchases_and_the_sequence_goes_on(
     finally:
         adapter.close()
         context.close()
+
+
+def test_gavaconnect_profile_end_to_end(tmp_path: Path) -> None:
+    """The GavaConnect gateway (OAuth, wrapped answers, its own paths), strict rules: a supplier's sale of a
+    service to us is listed, our bill matches, and getPurchaseTransactionInfo/sendPurchaseTransactionInfo do it."""
+    from tests.simulator_helpers import GC_ITEM, GavaDevice, gc_sale
+
+    config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key": "secret"}, seed=1)
+    with start_simulator(config) as gava:
+        seller = GavaDevice(gava, tin=SUPPLIER, bhf_id="00", serial="gc-supplier")  # logs in as key/secret
+        service = {**GC_ITEM, "itemCd": "KE3OUNO0000001", "itemTyCd": "3", "pkgUnitCd": "OU", "itemNm": "Cleaning"}
+        assert seller.post("saveItem", service).status_code == 200
+        sale = gc_sale(1, custTin=PIN, taxRtE=8)
+        sale["itemList"][0].update(itemCd="KE3OUNO0000001", pkgUnitCd="OU", itemNm="Cleaning")
+        answer = seller.post("sendSalesTransaction", sale)
+        assert answer.status_code == 200, answer.text
+        settings = make_settings(
+            tmp_path, gava.gavaconnect_base, profile="gavaconnect", token_url=gava.token_url,
+            consumer_key="key", consumer_secret="secret", apigee_app_id="app-1",
+        )  # fmt: skip
+        context = initialise_all(settings)
+        folder = tmp_path / "drop"
+        adapter = CsvAdapter.from_options({"folder": str(folder), "settle_seconds": 0}, default_mapping("csv"), "d")
+        pipeline = Pipeline(context, {"d": Source("d", adapter, adapter.mapping, settings.devices[0])})
+        try:
+            drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1", item_code="CLEAN", item_name="Cleaning",
+                                                            category="", unit_cost="86.21")])  # fmt: skip
+            report = run_round(pipeline)
+            bill = bills(pipeline)["B-1"]
+            assert bill.state == s.CONFIRMED, (bill.reason, report)
+            assert [r.key for r in gava.store.records("purchase", tin=PIN)] == ["1"]
+            cursor = pipeline.ledger.cursor(cursor_name(settings.devices[0].key))
+            assert cursor is not None and cursor != "20180101000000"  # moved on
+        finally:
+            adapter.close()
+            context.close()
+            seller.close()
