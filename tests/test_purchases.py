@@ -491,3 +491,31 @@ def test_gavaconnect_profile_end_to_end(tmp_path: Path) -> None:
             adapter.close()
             context.close()
             seller.close()
+
+
+def test_purchases_show_and_retry(tmp_path: Path, sim, supplier, capsys) -> None:
+    from connector.cli import main
+    from tests.conftest import write_config
+
+    path = write_config(tmp_path / "etims-connector.toml", sim.legacy_base)
+    folder = tmp_path / "drop"
+    path.write_text(path.read_text() + f'[[sources]]\nname = "dropbox"\nadapter = "csv"\noptions = {{ folder = '
+                    f'"{folder}", settle_seconds = 0 }}\n')  # fmt: skip
+    assert main(["--config", str(path), "device", "init"]) == 0
+    supplier_sells(supplier, 1)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1", quantity="4")])  # the supplier sold 1
+    main(["--config", str(path), "purchases", "poll"])
+    capsys.readouterr()
+    assert main(["--config", str(path), "purchases", "show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "bill dropbox:B-1 (id 1): needs-fix" in out and "purchase number not allocated" in out, out
+    assert f"supplier sale {SUPPLIER}/00 invoice 1" in out
+
+    drop_bills(folder, "b.purchases.csv", [bill_row("B-1", "1", quantity="1")])  # corrected in the source
+    main(["--config", str(path), "purchases", "poll"])
+    capsys.readouterr()
+    assert main(["--config", str(path), "purchases", "show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "bill dropbox:B-1 (id 1): confirmed" in out and "purchase number 1" in out
+    assert "insertTrnsPurchase 1: accepted 000" in out, out
+    assert main(["--config", str(path), "purchases", "retry", "1"]) == 2  # confirmed: nothing to retry

@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     status.set_defaults(func=status_command)
     poll = actions.add_parser("poll", help="fetch suppliers' sales and bills now, match and confirm them")
     poll.set_defaults(func=poll_command)
+    show = actions.add_parser("show", help="one bill: state, reason, supplier sale, events, its KRA exchanges")
+    show.add_argument("bill", type=int, help="the bill's id (from `purchases status`)")
+    show.set_defaults(func=show_command)
     retry = actions.add_parser("retry", help="match and confirm a bill that needed fixing again")
     retry.add_argument("bill", type=int, help="the bill's id (from `purchases status`)")
     retry.set_defaults(func=retry_command)
@@ -53,6 +56,35 @@ def poll_command(args: argparse.Namespace) -> int:
     for problem in report.problems + [p for d in report.devices.values() for p in d.problems]:
         print(f"problem: {problem}")
     return 1 if report.problems else 0
+
+
+def show_command(args: argparse.Namespace) -> int:
+    from connector import jsonio
+    from connector.purchases.store import PurchaseLedger
+
+    context = context_from(args)
+    store = PurchaseLedger(context.ledger.db)
+    bill = store.get(args.bill)
+    print(f"bill {bill.label} (id {bill.id}): {bill.state}" + (f" — {bill.reason}" if bill.reason else ""))
+    print(f"  device {bill.device_key}, supplier {bill.supplier_pin} invoice {bill.supplier_invoice_number}, "
+          f"purchase number {bill.purchase_number or 'not allocated'}")  # fmt: skip
+    if bill.supplier_sale_id is not None:
+        sale = store.supplier_sale(bill.supplier_sale_id)
+        print(f"  supplier sale {sale.label} ({sale.supplier_name or 'no name'}), total {sale.total_amount}, "
+              f"{len(sale.sale.get('itemList') or [])} line(s), fetched {sale.fetched_at[:19]}")  # fmt: skip
+    for event in store.events(bill.id):
+        move = f"{event['from_state'] or ''} → {event['to_state']}" if event["to_state"] else "note"
+        print(f"  {event['at'][:19]}  {move}: {event['detail']}")
+    if bill.purchase_number is not None:
+        rows = context.ledger.db.execute(
+            "SELECT at, outcome, code, message, request FROM exchanges WHERE device_key = ? AND endpoint = ?"
+            " ORDER BY id", [bill.device_key, "insertTrnsPurchase"],
+        ).fetchall()  # fmt: skip
+        for at, outcome, code, message, request in rows:
+            body = jsonio.loads(request) if request and request.startswith("{") else {}
+            if isinstance(body, dict) and body.get("invcNo") == bill.purchase_number:
+                print(f"  {at[:19]}  insertTrnsPurchase {bill.purchase_number}: {outcome} {code or ''} {message}")
+    return 0
 
 
 def retry_command(args: argparse.Namespace) -> int:
