@@ -6,8 +6,9 @@
 Builds a ledger of N documents (bulk insert, one exchange and one event each, bodies of realistic size, a few
 hundred documents in every unsigned state, spread over 50 devices and 180 days), then times each scan
 (wall and CPU, min/median/max over --repeat runs) and prints the sweep's share of one core at its interval,
-and the monitor's at its. `--status-cli` also times `etims-connector status` as a process against
-`etims-connector --help` (the difference is the status beyond start-up). A script, not a test.
+and the monitor's at its. `--status-cli` also times `etims-connector status` as a process on that ledger and
+on an empty ledger of the same configuration (the difference is the status beyond start-up: imports,
+settings, opening the ledger and the queue are in both), and `--help`. A script, not a test.
 """
 
 from __future__ import annotations
@@ -179,19 +180,30 @@ def main() -> None:
         daemon.queue.huey.storage.close() if hasattr(daemon.queue.huey.storage, "close") else None
         context.close()
         if args.status_cli:
-            config = Path(folder) / "etims-connector.toml"
-            devices = "".join(
-                f'[[devices]]\nname = "{d.name}"\npin = "{d.pin}"\nbranch = "{d.branch}"\nserial = "{d.serial}"\n'
-                for d in settings.devices
-            )
-            config.write_text(f'data_dir = "{folder}"\n[kra]\nbase_url = "http://127.0.0.1:9/etims-api"\n'
-                              f'[queue]\nname = "scans"\n{devices}')  # fmt: skip
-            env = {**os.environ, "ETIMS_CONFIG": str(config), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+            empty = Path(folder) / "empty"  # the same configuration on a ledger with no documents: start-up only
+            ledger_schema.ensure(open_database(settings_for(empty).database_path))
+            root = str(Path(__file__).resolve().parent.parent)
+            runs = {}
+            for name, data_dir in (("empty", empty), ("full", Path(folder))):
+                config = data_dir / "etims-connector.toml"
+                config.write_text(cli_config(data_dir, settings))
+                env = {**os.environ, "ETIMS_CONFIG": str(config), "PYTHONPATH": root}
+                runs[name] = cli_seconds(["status"], env, args.repeat)
             helps = cli_seconds(["--help"], env, args.repeat)
-            statuses = cli_seconds(["status"], env, args.repeat)
-            beyond = statistics.median(statuses) - statistics.median(helps)
-            print(f"CLI: --help {spread(helps)}, status {spread(statuses)}: status beyond start-up {beyond:.3f} s "
-                  "(medians)", flush=True)  # fmt: skip
+            beyond = statistics.median(runs["full"]) - statistics.median(runs["empty"])
+            print(f"CLI: --help {spread(helps)}; status on an empty ledger {spread(runs['empty'])}, on "
+                  f"{args.documents} documents {spread(runs['full'])}: {beyond:.3f} s beyond start-up (medians)",
+                  flush=True)  # fmt: skip
+
+
+def cli_config(data_dir: Path, settings: Settings) -> str:
+    devices = "".join(
+        f'[[devices]]\nname = "{d.name}"\npin = "{d.pin}"\nbranch = "{d.branch}"\nserial = "{d.serial}"\n'
+        for d in settings.devices
+    )
+    return (
+        f'data_dir = "{data_dir}"\n[kra]\nbase_url = "http://127.0.0.1:9/etims-api"\n[queue]\nname = "scans"\n{devices}'
+    )
 
 
 def print_plans(db: object, scans: dict[str, Callable[[], object]]) -> None:
