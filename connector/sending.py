@@ -114,6 +114,10 @@ class DeviceSender:
             self.signed = []
 
     def step(self, doc: Document) -> None:
+        from connector.stock.sending import StockSender
+
+        if StockSender.of(self).takes(doc):  # a stock document; before a sale, the stock masters still due
+            return
         if doc.state in (SENDING, UNKNOWN):
             self.resolve(doc)
         else:

@@ -61,7 +61,7 @@ def _purchase_problems(context: Context, ledger: Ledger) -> list[str]:
 
 def not_written_back(ledger: Ledger) -> dict[str, Any]:
     """Documents KRA signed whose receipt has not reached the source yet (failed, or waiting > 2 minutes)."""
-    where = "state = ? AND (write_back_attempts > 0 OR updated_at < ?)"
+    where = "state = ? AND kind <> 'stock' AND (write_back_attempts > 0 OR updated_at < ?)"  # stock: nothing to write
     params = [ACCEPTED, (now_utc() - timedelta(minutes=2)).isoformat()]
     count = ledger.db.execute(f"SELECT COUNT(*) FROM documents WHERE {where}", params).fetchone()[0]
     docs = ledger.documents(where, params, order_by="write_back_attempts DESC, id", limit=MAX_PROBLEMS)

@@ -4,6 +4,7 @@ over HTTP: insertStockIO numbering, stock masters, rejections, unknown outcomes 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -13,11 +14,17 @@ import pytest
 
 from connector.clock import EAT
 from connector.db import open_database
+from connector.kra.simulator import Simulator, SimulatorConfig, start_simulator
 from connector.ledger import Ledger, LedgerError
 from connector.ledger import schema as ledger_schema
+from connector.ledger.schema import SIGNED
 from connector.models import ItemRef, Tax
+from connector.pipeline import Pipeline, Source, default_mapping
+from connector.sending import DeviceSender
 from connector.stock import ledger as stock_ledger
 from connector.stock.models import StockLine, StockMove
+from tests.conftest import PIN, initialise_all, make_settings
+from tests.pipeline_helpers import make_invoice
 from tests.postgres_helpers import postgres_url  # noqa: F401  (a fixture)
 
 
@@ -150,3 +157,180 @@ def test_an_existing_ledger_gains_the_stock_column_and_tables(tmp_path: Path) ->
     with pytest.raises(Exception, match="UNIQUE"):  # the unique index (device_key, stock_number) is there
         ledger.db.execute("UPDATE documents SET stock_number = 1 WHERE id = ?", [other])
     Ledger(open_database(path))  # a second start changes nothing
+
+
+# ------------------------------------------------------------ the stock sender against the strict simulator
+
+
+@pytest.fixture
+def strict(tmp_path: Path) -> Iterator[tuple[Simulator, Pipeline]]:
+    """A GavaConnect-profile connector on the strict simulator over HTTP (stock masters checked against the IO)."""
+    config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key-1": "secret-1"}, seed=3)
+    with start_simulator(config) as sim:
+        settings = make_settings(
+            tmp_path, sim.gavaconnect_base, profile="gavaconnect", token_url=sim.token_url, timeout_seconds=1,
+            consumer_key="key-1", consumer_secret="secret-1", apigee_app_id="app-1",
+        )  # fmt: skip
+        settings.queue.backoff_base_seconds = 0.05
+        settings.queue.backoff_max_seconds = 0.2
+        context = initialise_all(settings)
+        try:
+            yield sim, Pipeline(context, {})
+        finally:
+            context.close()
+
+
+def drain(pipeline: Pipeline, rounds: int = 40) -> None:
+    """Run the device's sender until its queue is empty (short waits are slept through)."""
+    device = pipeline.settings.devices[0]
+    for _ in range(rounds):
+        wait = DeviceSender(pipeline, device).run(5.0, lambda: True)
+        if wait is None:
+            return
+        time.sleep(min(wait, 0.3))
+    raise AssertionError("the device queue did not empty")
+
+
+def sim_stock_ios(sim: Simulator) -> dict[int, dict]:
+    return {int(r.key): r.body for r in sim.store.records("stock_io", tin=PIN, bhf_id="00")}
+
+
+def sim_master(sim: Simulator, item_code: str) -> Decimal | None:
+    found = sim.store.get("stock_master", PIN, "00", item_code)
+    return None if found is None else Decimal(str(found["rsdQty"]))
+
+
+def record(pipeline: Pipeline, move: StockMove) -> int:
+    return stock_ledger.record_move(pipeline.ledger, pipeline.settings.devices[0].key, move)
+
+
+def test_opening_stock_is_numbered_and_its_stock_master_matches_on_the_strict_simulator(strict) -> None:
+    sim, pipeline = strict
+    ledger, key = pipeline.ledger, pipeline.settings.devices[0].key
+    first = record(pipeline, make_move("open-soap", quantity="10", cost="50"))
+    second = record(pipeline, make_move("open-salt", quantity="4", cost="12.5", item="SALT"))
+    scrap = record(pipeline, make_move("scrap-1", kind="scrap", quantity="3", cost="50"))
+    drain(pipeline)
+    docs = [ledger.get(i) for i in (first, second, scrap)]
+    assert [(d.state, d.stock_number) for d in docs] == [("accepted", 1), ("accepted", 2), ("accepted", 3)]
+    ios = sim_stock_ios(sim)
+    assert sorted(ios) == [1, 2, 3]
+    line = ios[1]["itemList"][0]
+    assert (ios[1]["sarTyCd"], ios[3]["sarTyCd"], ios[1]["regTyCd"], ios[1]["orgSarNo"]) == ("06", "15", "M", 0)
+    assert ios[1]["ocrnDt"] == "20261120"
+    assert (line["qty"], line["prc"], line["splyAmt"], line["totDcAmt"]) == (10, 50, 500, 0)
+    assert (line["taxblAmt"], line["taxAmt"], line["totAmt"], line["taxTyCd"]) == (500, 80, 580, "B")
+    assert (ios[1]["totTaxblAmt"], ios[1]["totTaxAmt"], ios[1]["totAmt"]) == (500, 80, 580)
+    soap, salt = line["itemCd"], ios[2]["itemList"][0]["itemCd"]
+    assert soap[2] == "2" and soap[-7:] == "0000001"  # registered before its first movement (goods)
+    levels = stock_ledger.levels(ledger, key)
+    assert (levels[soap].quantity, levels[soap].master_quantity) == (Decimal("7"), Decimal("7"))
+    assert (levels[salt].quantity, levels[salt].master_quantity) == (Decimal("4"), Decimal("4"))
+    assert (sim_master(sim, soap), sim_master(sim, salt)) == (Decimal("7"), Decimal("4"))  # the strict check passed
+    endpoints = [r[0] for r in ledger.db.execute("SELECT endpoint FROM exchanges ORDER BY id").fetchall()]
+    assert endpoints.count("insertStockIO") == 3 and endpoints.count("saveStockMaster") == 3
+
+
+def test_a_kra_rejection_gives_the_sar_number_back_to_the_next_movement(strict) -> None:
+    sim, pipeline = strict
+    ledger = pipeline.ledger
+    refused = record(pipeline, make_move("m1"))
+    drain(pipeline)  # items registered; no fault yet: accepted as sarNo 1
+    assert ledger.get(refused).stock_number == 1
+    second = record(pipeline, make_move("m2"))
+    sim.set_faults(fault_rate=1.0, fault_codes=("910",))  # a definite refusal, before anything is recorded
+    drain(pipeline)
+    sim.set_faults(fault_rate=0.0)
+    doc = ledger.get(second)
+    assert (doc.state, doc.stock_number, doc.request) == ("needs-fix", None, None)
+    assert (
+        "KRA refused stock IO sarNo 2" in (doc.reason or "")
+        and "sarNo 2 released" in ledger.events(second)[-1]["detail"]
+    )
+    third = record(pipeline, make_move("m3", quantity="1"))
+    drain(pipeline)
+    assert (ledger.get(third).state, ledger.get(third).stock_number) == ("accepted", 2)  # the number reused
+    assert sorted(sim_stock_ios(sim)) == [1, 2]
+
+
+@pytest.mark.parametrize("fault", ["timeout", "502", "999"])
+def test_an_unknown_outcome_after_commit_is_verified_by_resending_no_gap_no_duplicate(strict, fault) -> None:
+    sim, pipeline = strict
+    ledger, key = pipeline.ledger, pipeline.settings.devices[0].key
+    record(pipeline, make_move("m1", quantity="5"))
+    drain(pipeline)
+    doc_id = record(pipeline, make_move("m2", quantity="2"))
+    if fault == "timeout":
+        sim.set_faults(commit_then_timeout_rate=1.0, commit_then_timeout_seconds=2.0)  # > the client's 1 s
+    else:
+        sim.faults.update({"after_commit": fault, "after_commit_rate": 1.0})  # recorded, then a 502 / a 999
+    drain(pipeline)  # recorded at KRA, the answer lost: unknown, then the identical resend answers 994
+    sim.set_faults(commit_then_timeout_rate=0.0)
+    sim.faults.update({"after_commit_rate": 0.0})
+    doc = ledger.get(doc_id)
+    assert (doc.state, doc.stock_number) == ("accepted", 2)
+    assert "recorded by an earlier attempt" in ledger.events(doc_id)[-1]["detail"]
+    outcomes = ledger.db.execute(
+        "SELECT outcome, code FROM exchanges WHERE document_id = ? AND endpoint = 'insertStockIO' ORDER BY id", [doc_id]
+    ).fetchall()
+    assert [o[0] for o in outcomes] == ["unknown", "unknown"] and outcomes[1][1] == "994"
+    assert sorted(sim_stock_ios(sim)) == [1, 2]  # recorded once
+    code = sim_stock_ios(sim)[1]["itemList"][0]["itemCd"]
+    assert stock_ledger.quantity_of(ledger, key, code) == Decimal("7")  # counted once
+    assert sim_master(sim, code) == Decimal("7")
+    third = record(pipeline, make_move("m3", quantity="1"))
+    drain(pipeline)
+    assert ledger.get(third).stock_number == 3
+
+
+def test_waiting_stock_is_sent_before_an_older_waiting_sale(strict) -> None:
+    _, pipeline = strict
+    ledger = pipeline.ledger
+    source = Source("test", None, default_mapping("test"), pipeline.settings.devices[0])
+    pipeline.record_invoice(make_invoice("S-1", price="116.00", quantity="2"), source, {"test": "S-1"})
+    stock = record(pipeline, make_move("open-soap", quantity="10"))
+    drain(pipeline)
+    sale = ledger.find("test", "S-1", "invoice")
+    assert sale is not None and ledger.get(sale.id).state in SIGNED, ledger.get(sale.id).reason
+    order = [(r[0], r[1]) for r in ledger.db.execute(
+        "SELECT document_id, endpoint FROM exchanges WHERE endpoint IN ('insertStockIO', 'saveTrnsSalesOsdc')"
+        " ORDER BY id").fetchall()]  # fmt: skip
+    assert order == [(stock, "insertStockIO"), (sale.id, "saveTrnsSalesOsdc")]
+
+
+def test_a_zero_cost_line_takes_the_registered_price_or_needs_fixing(strict) -> None:
+    sim, pipeline = strict
+    ledger = pipeline.ledger
+    unknown = record(pipeline, make_move("free-1", cost="0", item="GIFT"))
+    drain(pipeline)
+    doc = ledger.get(unknown)
+    assert doc.state == "needs-fix" and "line 1" in (doc.reason or "") and "unit_cost" in (doc.reason or "")
+    assert doc.stock_number is None and not sim_stock_ios(sim)
+    record(pipeline, make_move("open", cost="40", item="SOAP"))  # registers SOAP with dftPrc 40
+    priced = record(pipeline, make_move("free-2", cost="0", item="SOAP", quantity="2"))
+    drain(pipeline)
+    assert ledger.get(priced).state == "accepted"
+    line = sim_stock_ios(sim)[ledger.get(priced).stock_number]["itemList"][0]
+    assert (line["prc"], line["totAmt"]) == (40, Decimal("92.8"))
+
+
+def test_a_refused_stock_master_is_an_alert_not_a_loop(strict) -> None:
+    _, pipeline = strict
+    ledger, key = pipeline.ledger, pipeline.settings.devices[0].key
+    record(pipeline, make_move("m1", quantity="10"))
+    drain(pipeline)
+    code = next(iter(stock_ledger.levels(ledger, key)))
+    # the ledger and KRA disagree (e.g. stock reported for this branch by something else)
+    ledger.db.execute("UPDATE stock_levels SET quantity = '12' WHERE item_code = ?", [code])
+    source = Source("test", None, default_mapping("test"), pipeline.settings.devices[0])
+    for number in ("S-1", "S-2"):  # the due master goes before each sale: refused once, then left alone
+        pipeline.record_invoice(make_invoice(number), source, {"test": number})
+        drain(pipeline)
+        assert ledger.find("test", number, "invoice").state in SIGNED  # the sales go on
+    masters = ledger.db.execute(
+        "SELECT outcome, message FROM exchanges WHERE endpoint = 'saveStockMaster' ORDER BY id"
+    ).fetchall()
+    assert len(masters) == 2 and masters[1][0] == "rejected" and "Expected: 10" in masters[1][1]
+    alerts = [r[0] for r in ledger.db.execute("SELECT message FROM alerts WHERE kind = 'stock-master'").fetchall()]
+    assert len(alerts) == 1 and "rsdQty 12" in alerts[0]
+    assert stock_ledger.due_masters(ledger, key) == []

@@ -120,13 +120,19 @@ def quantity_of(ledger: Ledger, device_key: str, item_code: str) -> Decimal:
 
 
 def due_masters(ledger: Ledger, device_key: str) -> list[StockLevel]:
-    """Items whose stock master KRA has not yet got at the current quantity."""
-    return [level for level in levels(ledger, device_key).values() if level.master_due]
+    """Items whose stock master KRA has not yet got at the current quantity (and did not refuse at it)."""
+    rows = ledger.db.execute(
+        "SELECT item_code, quantity, master_quantity FROM stock_levels WHERE device_key = ?"
+        " AND (master_quantity IS NULL OR master_quantity <> quantity) AND master_problem IS NULL ORDER BY item_code",
+        [device_key],
+    ).fetchall()
+    return [StockLevel(code, Decimal(q), None if m is None else Decimal(m)) for code, q, m in rows]
 
 
 def mark_master(ledger: Ledger, device_key: str, item_code: str, quantity: Decimal) -> None:
     ledger.db.execute(
-        "UPDATE stock_levels SET master_quantity = ?, updated_at = ? WHERE device_key = ? AND item_code = ?",
+        "UPDATE stock_levels SET master_quantity = ?, master_problem = NULL, master_attempts = 0, updated_at = ?"
+        " WHERE device_key = ? AND item_code = ?",
         [_text(quantity), _now(), device_key, item_code],
     )
 
@@ -149,7 +155,8 @@ def _add_quantities(conn: Any, device_key: str, changes: Iterable[tuple[str, Dec
             )
         else:
             conn.execute(
-                "UPDATE stock_levels SET quantity = ?, updated_at = ? WHERE device_key = ? AND item_code = ?",
+                "UPDATE stock_levels SET quantity = ?, master_problem = NULL, master_attempts = 0, updated_at = ?"
+                " WHERE device_key = ? AND item_code = ?",
                 [_text(Decimal(row[0]) + change), _now(), device_key, item_code],
             )
 
@@ -245,3 +252,24 @@ def waiting_stock(ledger: Ledger, device_key: str) -> Any:
         order_by="stock_number IS NULL, id", limit=1,
     )  # fmt: skip
     return found[0] if found else None
+
+
+def master_refused(ledger: Ledger, device_key: str, item_code: str, message: str) -> None:
+    """KRA refused the item's stock master: not sent again until the item's quantity changes."""
+    ledger.db.execute(
+        "UPDATE stock_levels SET master_problem = ?, updated_at = ? WHERE device_key = ? AND item_code = ?",
+        [message[:500], _now(), device_key, item_code],
+    )
+
+
+def master_failed(ledger: Ledger, device_key: str, item_code: str) -> int:
+    """Count one more failed attempt (retry-later / unknown) of the item's stock master; returns the count."""
+    with immediate_transaction(ledger.db) as conn:
+        conn.execute(
+            "UPDATE stock_levels SET master_attempts = master_attempts + 1 WHERE device_key = ? AND item_code = ?",
+            [device_key, item_code],
+        )
+        row = conn.execute(
+            "SELECT master_attempts FROM stock_levels WHERE device_key = ? AND item_code = ?", [device_key, item_code]
+        ).fetchone()
+    return int(row[0]) if row else 1

@@ -60,7 +60,7 @@ def insert_stock_io(call: Call) -> Answer:
         receiver = f"{document['custTin']}/{document['custBhfId']}"
     call.store.put("stock_io", call.tin, call.bhf_id, str(sar_no), document, call.now, ref=receiver)
     call.store.set_counter(call.scope, "sarNo", sar_no)
-    return Answer()
+    return Answer(sale_committed=True)  # recorded: commit-then-timeout / after-commit faults apply as to a sale
 
 
 def save_stock_master(call: Call) -> Answer:
