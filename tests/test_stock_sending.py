@@ -334,3 +334,48 @@ def test_a_refused_stock_master_is_an_alert_not_a_loop(strict) -> None:
     alerts = [r[0] for r in ledger.db.execute("SELECT message FROM alerts WHERE kind = 'stock-master'").fetchall()]
     assert len(alerts) == 1 and "rsdQty 12" in alerts[0]
     assert stock_ledger.due_masters(ledger, key) == []
+
+
+def leave_in_flight(pipeline: Pipeline, doc_id: int) -> dict:
+    """What a crash right after "sarNo allocated and request stored" leaves: state sending, nothing answered."""
+    from connector.stock import build
+    from connector.stock.sending import StockSender
+
+    ledger, device = pipeline.ledger, pipeline.settings.devices[0]
+    stock = StockSender(DeviceSender(pipeline, device))
+    doc = ledger.get(doc_id)
+    move = stock_ledger.move_of(doc)
+    invoice = build.as_invoice(move)
+    specs = build.specs_of(move, invoice, default_mapping("test"))
+    codes = stock.register_items(doc, invoice, specs)
+    number = stock_ledger.next_stock_number(ledger, device.key)
+    request = build.build_stock_io(
+        move, invoice, specs, codes, [line.unit_cost for line in move.lines], stock_number=number,
+        device=stock.device, tax_rates=pipeline.tax_rates(), audit=stock.audit, profile="gavaconnect",
+    )  # fmt: skip
+    stock_ledger.allocate_and_move(
+        ledger, doc_id, device.key, number, "sending", "sending", request=request, attempts=1
+    )
+    return request
+
+
+@pytest.mark.parametrize("posted", [False, True])
+def test_a_crash_between_allocating_and_the_answer_is_resolved_by_the_same_request(strict, posted) -> None:
+    sim, pipeline = strict
+    ledger, device = pipeline.ledger, pipeline.settings.devices[0]
+    record(pipeline, make_move("m1"))
+    drain(pipeline)
+    doc_id = record(pipeline, make_move("m2", quantity="3"))
+    request = leave_in_flight(pipeline, doc_id)
+    if posted:  # the request reached KRA, the process died before the answer was stored
+        assert pipeline.context.client(device).save_stock_io(request).outcome.value == "accepted"
+    later = record(pipeline, make_move("m3", quantity="1"))
+    assert ledger.head_of_device(device.key).id == doc_id  # in flight goes before any waiting movement
+    drain(pipeline)
+    doc = ledger.get(doc_id)
+    assert (doc.state, doc.stock_number, ledger.get(later).stock_number) == ("accepted", 2, 3)
+    query = "SELECT code FROM exchanges WHERE document_id = ? AND endpoint = 'insertStockIO'"
+    codes = [c for (c,) in ledger.db.execute(query, [doc_id]).fetchall()]
+    assert codes == (["994"] if posted else ["000"])
+    assert sorted(sim_stock_ios(sim)) == [1, 2, 3]
+    assert sim_stock_ios(sim)[2]["itemList"][0]["qty"] == 3  # sarNo 2 is m2, recorded once

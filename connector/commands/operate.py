@@ -148,14 +148,15 @@ def reconcile_command(args: argparse.Namespace) -> int:
             continue
         sender = DeviceSender(pipeline, context.settings.device(doc.device_key))
         try:
-            sender.resolve(doc)
+            sender.step(doc)  # in flight: a sale is read back, a stock IO (kind "stock") resent identically
         except Waiting:
             pass
         finally:
             sender.flush()
             leases.release(ledger.db, doc.device_key)
         after = ledger.get(doc.id)
-        print(f"{doc.label}: invcNo {doc.invoice_number} → {after.state} {after.reason or ''}".rstrip())
+        number = f"sarNo {doc.stock_number}" if doc.kind == "stock" else f"invcNo {doc.invoice_number}"
+        print(f"{doc.label}: {number} → {after.state} {after.reason or ''}".rstrip())
     if not docs:
         print("nothing to reconcile: no document is waiting for a KRA answer")
     return 0
