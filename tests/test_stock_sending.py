@@ -336,8 +336,8 @@ def test_a_refused_stock_master_is_an_alert_not_a_loop(strict) -> None:
     assert stock_ledger.due_masters(ledger, key) == []
 
 
-def leave_in_flight(pipeline: Pipeline, doc_id: int) -> dict:
-    """What a crash right after "sarNo allocated and request stored" leaves: state sending, nothing answered."""
+def build_request(pipeline: Pipeline, doc_id: int) -> dict:
+    """The insertStockIO body the sender would send for the document with the device's next sarNo."""
     from connector.stock import build
     from connector.stock.sending import StockSender
 
@@ -348,14 +348,19 @@ def leave_in_flight(pipeline: Pipeline, doc_id: int) -> dict:
     invoice = build.as_invoice(move)
     specs = build.specs_of(move, invoice, default_mapping("test"))
     codes = stock.register_items(doc, invoice, specs)
-    number = stock_ledger.next_stock_number(ledger, device.key)
-    request = build.build_stock_io(
-        move, invoice, specs, codes, [line.unit_cost for line in move.lines], stock_number=number,
-        device=stock.device, tax_rates=pipeline.tax_rates(), audit=stock.audit, profile="gavaconnect",
+    return build.build_stock_io(
+        move, invoice, specs, codes, [line.unit_cost for line in move.lines],
+        stock_number=stock_ledger.next_stock_number(ledger, device.key), device=stock.device,
+        tax_rates=pipeline.tax_rates(), audit=stock.audit, profile="gavaconnect",
     )  # fmt: skip
-    stock_ledger.allocate_and_move(
-        ledger, doc_id, device.key, number, "sending", "sending", request=request, attempts=1
-    )
+
+
+def leave_in_flight(pipeline: Pipeline, doc_id: int) -> dict:
+    """What a crash right after "sarNo allocated and request stored" leaves: state sending, nothing answered."""
+    request = build_request(pipeline, doc_id)
+    key = pipeline.settings.devices[0].key
+    stock_ledger.allocate_and_move(pipeline.ledger, doc_id, key, request["sarNo"], "sending", "sending",
+                                   request=request, attempts=1)  # fmt: skip
     return request
 
 
@@ -379,3 +384,21 @@ def test_a_crash_between_allocating_and_the_answer_is_resolved_by_the_same_reque
     assert codes == (["994"] if posted else ["000"])
     assert sorted(sim_stock_ios(sim)) == [1, 2, 3]
     assert sim_stock_ios(sim)[2]["itemList"][0]["qty"] == 3  # sarNo 2 is m2, recorded once
+
+
+def test_a_sar_number_kra_already_holds_from_elsewhere_is_never_taken_as_ours(strict) -> None:
+    sim, pipeline = strict
+    ledger, device = pipeline.ledger, pipeline.settings.devices[0]
+    other = record(pipeline, make_move("elsewhere", quantity="9"))
+    request = build_request(pipeline, other)  # sarNo 1, reported for this branch by another system
+    assert pipeline.context.client(device).save_stock_io(request).outcome.value == "accepted"
+    ledger.discard(other, "test: sent by another system")
+    ours = record(pipeline, make_move("m1", quantity="2"))
+    with pytest.raises(AssertionError):
+        drain(pipeline, rounds=3)  # 994 to a first send: kept unknown, alerted, resent later, never accepted
+    doc = ledger.get(ours)
+    assert (doc.state, doc.stock_number) == ("unknown", 1)
+    alerts = [m for (m,) in ledger.db.execute("SELECT message FROM alerts WHERE kind = 'conflict'").fetchall()]
+    assert alerts and "never renumbered" in alerts[0]
+    assert stock_ledger.levels(ledger, device.key) == {}  # nothing counted for a movement KRA does not hold
+    assert sim_stock_ios(sim)[1]["itemList"][0]["qty"] == 9

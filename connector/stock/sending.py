@@ -180,7 +180,12 @@ class StockSender:
         attempts = doc.attempts + 1
         self.ledger.move(doc.id, SENDING, f"sarNo {doc.stock_number} may be at KRA: resending the same request",
                          attempts=attempts)  # fmt: skip
-        self.post(dataclasses.replace(doc, state=SENDING, attempts=attempts), doc.request, maybe_recorded=True)
+        # A document found in `sending` was left by a crash, maybe after the POST; an `unknown` one may be at KRA
+        # when an attempt ended unknown (not when KRA answered 994 to its first send: that number is someone else's)
+        maybe_recorded = doc.state == SENDING or self._sent_unknown(doc)
+        self.post(
+            dataclasses.replace(doc, state=SENDING, attempts=attempts), doc.request, maybe_recorded=maybe_recorded
+        )
 
     def post(self, doc: Document, request: dict[str, Any], *, maybe_recorded: bool) -> None:
         """`maybe_recorded`: an earlier attempt with this sarNo may have reached KRA."""
@@ -248,10 +253,12 @@ class StockSender:
             self.ledger.move(sale.id, QUEUED, f"stock in {doc.label} accepted: checking the stock again", reason=None)
 
     def _sent_unknown(self, doc: Document) -> bool:
-        """Whether an attempt with this document's sarNo ended unknown (it may be at KRA)."""
+        """Whether an attempt with this document's sarNo ended unknown (it may be at KRA); a 994 does not count:
+        after an attempt that may be at KRA it is accepted at once, otherwise the number is used elsewhere."""
         rows = self.ledger.db.execute(
-            "SELECT request FROM exchanges WHERE document_id = ? AND endpoint = ? AND outcome = 'unknown'",
-            [doc.id, ENDPOINT],
+            "SELECT request FROM exchanges WHERE document_id = ? AND endpoint = ? AND outcome = 'unknown'"
+            " AND (code IS NULL OR code <> ?)",
+            [doc.id, ENDPOINT, DUPLICATE],
         ).fetchall()
         return any(_stock_number_of(self.ledger, text) == doc.stock_number for (text,) in rows)
 
