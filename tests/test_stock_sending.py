@@ -402,3 +402,33 @@ def test_a_sar_number_kra_already_holds_from_elsewhere_is_never_taken_as_ours(st
     assert alerts and "never renumbered" in alerts[0]
     assert stock_ledger.levels(ledger, device.key) == {}  # nothing counted for a movement KRA does not hold
     assert sim_stock_ios(sim)[1]["itemList"][0]["qty"] == 9
+
+
+def test_retry_later_keeps_the_sar_number_and_the_request(strict) -> None:
+    sim, pipeline = strict
+    ledger = pipeline.ledger
+    record(pipeline, make_move("m1"))
+    drain(pipeline)
+    doc_id = record(pipeline, make_move("m2", quantity="4"))
+    sim.set_faults(fault_rate=1.0, fault_codes=("991",))  # KRA busy: nothing recorded, try again later
+    with pytest.raises(AssertionError):
+        drain(pipeline, rounds=2)
+    waiting = ledger.get(doc_id)
+    assert (waiting.state, waiting.stock_number, waiting.request["sarNo"]) == ("retry-wait", 2, 2)
+    assert ledger.head_of_device(pipeline.settings.devices[0].key).id == doc_id
+    sim.set_faults(fault_rate=0.0)
+    drain(pipeline)
+    doc = ledger.get(doc_id)
+    assert (doc.state, doc.stock_number, doc.request) == ("accepted", 2, waiting.request)
+    assert sorted(sim_stock_ios(sim)) == [1, 2]
+
+
+def test_a_transfer_names_the_other_branch(strict) -> None:
+    sim, pipeline = strict
+    record(pipeline, make_move("m1", quantity="5"))
+    transfer = make_move("t1", kind="transfer_out", quantity="2").model_copy(update={"counterpart_branch": "01"})
+    record(pipeline, transfer)
+    drain(pipeline)
+    sent = sim_stock_ios(sim)[2]
+    assert (sent["sarTyCd"], sent["custTin"], sent["custBhfId"]) == ("13", PIN, "01")
+    assert sim_stock_ios(sim)[1]["custTin"] is None  # not a transfer: no counterpart
