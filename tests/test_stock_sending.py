@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from connector.clock import EAT
 from connector.db import open_database
@@ -162,15 +163,18 @@ def test_an_existing_ledger_gains_the_stock_column_and_tables(tmp_path: Path) ->
 # ------------------------------------------------------------ the stock sender against the strict simulator
 
 
-@pytest.fixture
-def strict(tmp_path: Path) -> Iterator[tuple[Simulator, Pipeline]]:
-    """A GavaConnect-profile connector on the strict simulator over HTTP (stock masters checked against the IO)."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def strict(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Simulator, Pipeline]]:
+    """A GavaConnect-profile connector on the strict simulator over HTTP (stock masters checked against the IO),
+    with the ledger on each backend in turn."""
     config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key-1": "secret-1"}, seed=3)
     with start_simulator(config) as sim:
         settings = make_settings(
             tmp_path, sim.gavaconnect_base, profile="gavaconnect", token_url=sim.token_url, timeout_seconds=1,
             consumer_key="key-1", consumer_secret="secret-1", apigee_app_id="app-1",
         )  # fmt: skip
+        if request.param == "postgresql":
+            settings.ledger.url = SecretStr(request.getfixturevalue("postgres_url"))
         settings.queue.backoff_base_seconds = 0.05
         settings.queue.backoff_max_seconds = 0.2
         context = initialise_all(settings)
