@@ -101,7 +101,10 @@ class DeviceSender:
         if state == before.state and attempts == before.attempts:
             return
         extra = {"document": before.label, "device": self.key, "state": state, "outcome": OUTCOMES.get(state)}
-        if state == ACCEPTED:
+        if state == ACCEPTED and before.kind == "stock":
+            number = self.ledger.get(before.id).stock_number
+            log.info("%s → sarNo %s accepted (%.1f s)", before.label, number, seconds, extra=extra)
+        elif state == ACCEPTED:
             log.info("%s → invcNo %s accepted (rcpt %s, %.1f s)", before.label, invoice_number, rcpt, seconds,
                      extra=extra)  # fmt: skip
         elif state in OUTCOMES:

@@ -436,3 +436,11 @@ def test_a_transfer_names_the_other_branch(strict) -> None:
     sent = sim_stock_ios(sim)[2]
     assert (sent["sarTyCd"], sent["custTin"], sent["custBhfId"]) == ("13", PIN, "01")
     assert sim_stock_ios(sim)[1]["custTin"] is None  # not a transfer: no counterpart
+
+
+def test_the_log_names_the_sar_number(strict, caplog: pytest.LogCaptureFixture) -> None:
+    _, pipeline = strict
+    record(pipeline, make_move("m1"))
+    with caplog.at_level("INFO", logger="connector.sending"):
+        drain(pipeline)
+    assert "test:M1 (stock) → sarNo 1 accepted" in caplog.text

@@ -271,7 +271,13 @@ class StockSender:
         if self.masters_checked:
             return
         for level in stock_ledger.due_masters(self.ledger, self.key):
-            request = build.build_stock_master(level.item_code, level.quantity, self.device, self.audit)
+            try:
+                request = build.build_stock_master(level.item_code, level.quantity, self.device, self.audit)
+            except ValueError as exc:  # never the next sale's failure: an alert, like a refusal
+                message = f"stock master of item {level.item_code} (rsdQty {level.quantity}) cannot be built: {exc}"
+                stock_ledger.master_refused(self.ledger, self.key, level.item_code, message)
+                self.ledger.alert("stock-master", message[:1000], self.key, document_id)
+                continue
             result = self.sender.client.save_stock_master(request)  # type: ignore[arg-type]
             self.ledger.store_exchange(document_id, self.key, result)
             if result.outcome is Outcome.ACCEPTED:
