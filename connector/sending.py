@@ -74,7 +74,9 @@ class DeviceSender:
         while time.monotonic() < deadline and not self.pipeline.stopping.is_set():
             head = self.ledger.head_of_device(self.key)
             if head is None:
-                return None
+                from connector.stock.sending import StockSender
+
+                return StockSender.of(self).when_idle()  # stock masters still due, else None
             wait = (head.next_attempt_at or 0) - time.time()
             if wait > 0:
                 return wait

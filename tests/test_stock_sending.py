@@ -444,3 +444,20 @@ def test_the_log_names_the_sar_number(strict, caplog: pytest.LogCaptureFixture) 
     with caplog.at_level("INFO", logger="connector.sending"):
         drain(pipeline)
     assert "test:M1 (stock) → sarNo 1 accepted" in caplog.text
+
+
+def test_a_stock_master_that_failed_is_retried_by_the_drain_even_with_an_empty_queue(strict) -> None:
+    sim, pipeline = strict
+    ledger, device = pipeline.ledger, pipeline.settings.devices[0]
+    record(pipeline, make_move("m1", quantity="6"))
+    drain(pipeline)
+    code = next(iter(stock_ledger.levels(ledger, device.key)))
+    ledger.db.execute("UPDATE stock_levels SET master_quantity = NULL")  # as left by a master KRA did not take
+    sim.set_faults(fault_rate=1.0, fault_codes=("991",))
+    wait = DeviceSender(pipeline, device).run(5.0, lambda: True)
+    assert wait is not None and wait > 0  # nothing queued, but the device comes back for its master
+    assert stock_ledger.levels(ledger, device.key)[code].master_quantity is None
+    sim.set_faults(fault_rate=0.0)
+    assert DeviceSender(pipeline, device).run(5.0, lambda: True) is None
+    assert stock_ledger.levels(ledger, device.key)[code].master_quantity == Decimal("6")
+    assert sim_master(sim, code) == Decimal("6")

@@ -73,6 +73,17 @@ class StockSender:
             self.send_due_masters(None)
         return False
 
+    def when_idle(self) -> float | None:
+        """The queue is empty: send the stock masters still due (a failed one is retried after the wait
+        returned, with the device's drain, not only before its next sale)."""
+        from connector.sending import Waiting
+
+        try:
+            self.send_due_masters(None)
+        except Waiting as pause:
+            return pause.seconds
+        return None
+
     def step(self, doc: Document) -> None:
         from connector.sending import Waiting, _transient_storage_error
 
