@@ -117,7 +117,7 @@ def test_every_endpoint_legacy_paths(simulator: Simulator, profile: str) -> None
 
 @pytest.fixture
 def gava() -> Iterator[Simulator]:
-    config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key-1": "secret-1"})
+    config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key-1": "secret-1"}, stock_enforced=False)
     with start_simulator(config) as sim:
         yield sim
 

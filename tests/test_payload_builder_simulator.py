@@ -46,7 +46,7 @@ class Session:
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[Session]:
-    config = simulator.SimulatorConfig(profile="gavaconnect", port=0, seed=7)
+    config = simulator.SimulatorConfig(profile="gavaconnect", port=0, seed=7, stock_enforced=False)  # amounts, not stock
     with simulator.start_simulator(config) as sim, httpx.Client(timeout=10) as http:
         body = {"tin": DEVICE.pin, "bhfId": DEVICE.branch_id, "dvcSrlNo": "dvcv1130"}
         answer = jsonio.loads(http.post(f"{sim.legacy_base}/selectInitOsdcInfo", content=jsonio.dumps(body)).text)

@@ -188,7 +188,7 @@ def test_redis_queue_with_two_consumers(tmp_path: Path, simulator, redis_url: st
 def test_gavaconnect_profile_end_to_end_through_the_strict_simulator(tmp_path: Path) -> None:
     from connector.kra.simulator import SimulatorConfig, start_simulator
 
-    config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key-1": "secret-1"})
+    config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key-1": "secret-1"}, stock_enforced=False)
     with start_simulator(config) as sim:
         settings = make_settings(
             tmp_path, sim.gavaconnect_base, profile="gavaconnect", token_url=sim.token_url,

@@ -39,7 +39,9 @@ def legacy_sim() -> Iterator[Simulator]:
 @pytest.fixture
 def strict_sim() -> Iterator[Simulator]:
     """GavaConnect profile with the 2026 header rates (E 0), as in the §8.3 sample."""
-    with start_simulator(SimulatorConfig(profile="gavaconnect", tax_rates={"E": 0}, seed=1)) as sim:
+    with start_simulator(
+        SimulatorConfig(profile="gavaconnect", tax_rates={"E": 0}, seed=1, stock_enforced=False)
+    ) as sim:
         yield sim
 
 

@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--commit-then-timeout-rate", type=float, default=0.0,
                         help="fraction of accepted sales recorded but never answered")  # fmt: skip
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--no-stock-check", action="store_true",
+                        help="gavaconnect: accept sales of goods beyond the stock on record")  # fmt: skip
     parser.set_defaults(func=simulate_command)
 
 
@@ -35,6 +37,7 @@ def simulate_command(args: argparse.Namespace) -> int:
             fault_codes=tuple(c.strip() for c in args.fault_codes.split(",") if c.strip()),
             commit_then_timeout_rate=args.commit_then_timeout_rate,
             seed=args.seed,
+            stock_enforced=False if args.no_stock_check else None,
         )
     )
     return 0

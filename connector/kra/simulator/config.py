@@ -53,6 +53,7 @@ class SimulatorConfig:
     trickle_seconds: float = 0.2
     oversize_bytes: int = 2 << 20
     log_requests: bool = False  # log each request through the `logging` module
+    stock_enforced: bool | None = None  # GavaConnect's stock rule for sales of goods; None = on when strict
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -65,6 +66,10 @@ class SimulatorConfig:
     @property
     def is_strict(self) -> bool:
         return self.profile == "gavaconnect" if self.strict is None else self.strict
+
+    @property
+    def enforces_stock(self) -> bool:
+        return self.is_strict if self.stock_enforced is None else self.stock_enforced
 
     def rates(self) -> dict[str, Decimal]:
         """Tax rate per tax type, as Decimal percentages."""

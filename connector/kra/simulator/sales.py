@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from typing import Any
 
 from connector.kra.simulator import fields, rules
 from connector.kra.simulator.calls import Answer, Call, Rejected, no_result
 from connector.kra.simulator.codes import codes_of
 from connector.kra.simulator.handlers import require_registered_item, without_identity
+from connector.kra.simulator.stock import plain, stock_on_hand
 
 BASE32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+GOODS = ("1", "2")  # item types that hold stock (class 24); 3 = service
 HEADER_CODES = (("rcptTyCd", "37"), ("salesTyCd", "14"), ("pmtTyCd", "07"), ("salesSttsCd", "11"))
 
 
@@ -34,8 +37,10 @@ def save_sale(call: Call) -> Answer:
     expected = call.store.counter(call.scope, "invcNo") + 1
     if invoice_no != expected:
         raise rules.fail(f"Invalid invcNo sequence, expected: {expected} but found: {invoice_no}")
-    for index, line in enumerate(sale["itemList"]):
-        require_registered_item(call, line["itemCd"], f"itemList[{index}].itemCd")
+    items = [require_registered_item(call, line["itemCd"], f"itemList[{index}].itemCd")
+             for index, line in enumerate(sale["itemList"])]  # fmt: skip
+    if sale["rcptTyCd"] == "S" and call.config.enforces_stock:
+        check_stock(call, sale, items)
     if sale["rcptTyCd"] == "R":
         check_credit_note(call, sale)
     rules.check_amounts(sale, call.config.rates(), call.strict)
@@ -45,6 +50,27 @@ def save_sale(call: Call) -> Answer:
     call.store.set_counter(call.scope, "invcNo", invoice_no)
     call.store.count_signature(call.tin, call.bhf_id, invoice_no)
     return Answer(data=dict(receipt), sale_committed=True)
+
+
+def check_stock(call: Call, sale: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    """GavaConnect refuses a sale of goods (item types 1 and 2) beyond the stock on record (spec §3.4, §7.6).
+
+    "On record" here is the branch's stock IO: quantities in minus out. The spec does not say whether KRA also
+    counts sales not yet followed by their stock-out (11); the connector sends that stock-out right after each
+    sale, so this reading refuses exactly what the stock IO ledger cannot cover. Services (3) need no stock.
+    """
+    needed: dict[str, Decimal] = {}
+    for line, item in zip(sale["itemList"], items, strict=True):
+        if str(item.get("itemTyCd")) in GOODS:
+            code = str(line["itemCd"])
+            needed[code] = needed.get(code, Decimal(0)) + fields.as_number(line["qty"])
+    short = []
+    for code, quantity in needed.items():
+        _, on_hand = stock_on_hand(call.store, call.tin, call.bhf_id, code)
+        if quantity > on_hand:
+            short.append(f"{code} (in stock: {plain(on_hand)}, sold: {plain(quantity)})")
+    if short:
+        raise rules.fail("Items provided under the itemList section do not exist in your stock: " + ", ".join(short))
 
 
 def _buyer(document: dict[str, Any]) -> str | None:
