@@ -144,6 +144,10 @@ class ReportsStock(ABC):
     customers and returns from them are left out: the connector reports those from the signed documents.
     """
 
+    # Whether the movements include goods received against supplier bills (then a confirmed purchase is no
+    # stock-in of its own). False: the source's bills are not among its movements (the CSV stock file).
+    stock_includes_purchases: ClassVar[bool] = True
+
     @abstractmethod
     def fetch_stock_moves(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
         """Yields (connector.stock.models.StockMove, next cursor) for movements after `cursor`, oldest first."""

@@ -1,4 +1,4 @@
-"""A confirmed purchase's goods as a stock-in (purchase, 02), when the source does not report its own stock.
+"""A confirmed purchase's goods as a stock-in (purchase, 02), unless the source's own stock moves include them.
 
 Goods are items of KRA type 1 or 2 (the 3rd character of our registered item code); services never move stock.
 The movement goes through the stock ledger (`connector.stock.ledger.record_move`), which numbers and sends it.
@@ -51,7 +51,7 @@ def record_stock_in(pipeline: Pipeline, store: PurchaseLedger, stored: StoredBil
         _mark(store, stored, OFF, "stock is not reported to KRA: no stock-in from the purchase")
         return
     source = pipeline.sources.get(stored.source)
-    if source is not None and isinstance(source.adapter, ReportsStock):
+    if source is not None and isinstance(source.adapter, ReportsStock) and source.adapter.stock_includes_purchases:
         _mark(store, stored, NOTHING, "the source reports its own stock: no stock-in from the purchase")
         return
     try:

@@ -25,10 +25,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connector.adapters import RecordsBills, SourceAdapter, SourceDocument
+from connector.adapters import RecordsBills, ReportsStock, SourceAdapter, SourceDocument
 from connector.errors import ConfigurationError
 from connector.models import Invoice, Receipt
-from plugins.csv import purchases, reader, results
+from plugins.csv import purchases, reader, results, stock
 from plugins.csv.documents import Parsed, ParseOptions, Problem, as_error, parse_document, reason
 from plugins.csv.folder import DropFolder
 from plugins.csv.reader import FileProblem, FileScan, RawDocument, Row
@@ -63,9 +63,10 @@ class CsvConfig(BaseModel):
     receipt_pdfs: bool = False  # also write outbox/<file>/<document>.pdf (connector/receipts) per signed document
 
 
-class CsvAdapter(SourceAdapter, RecordsBills):
+class CsvAdapter(SourceAdapter, RecordsBills, ReportsStock):
     name = "csv"
     Config = CsvConfig
+    stock_includes_purchases = False  # bills of *.purchases.csv are not in the stock files: they become stock-in
 
     def __init__(self, config: CsvConfig, mapping: Any, source_name: str | None = None, secrets: Any = None) -> None:  # type: ignore[override]
         super().__init__(config, mapping, source_name, secrets)
@@ -99,11 +100,15 @@ class CsvAdapter(SourceAdapter, RecordsBills):
         """Supplier bills from `*.purchases.csv` files (plugins/csv/purchases.py)."""
         return purchases.fetch_bills(self, cursor)
 
+    def fetch_stock_moves(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
+        """Stock movements from `*.stock.csv` files (plugins/csv/stock.py)."""
+        return stock.fetch_stock_moves(self, cursor)
+
     def claim_complete_files(self) -> list[int]:
         claimed = []
         for path in self.folder.complete_files():
-            if purchases.is_purchases_file(path):
-                continue  # read by fetch_bills (plugins/csv/purchases.py)
+            if purchases.is_purchases_file(path) or stock.is_stock_file(path):
+                continue  # read by fetch_bills / fetch_stock_moves (plugins/csv/purchases.py, stock.py)
             with self.state.lock:
                 stem = self.folder.unique_stem(path.name, self.state.stem_taken)
                 if self.folder.claim(path, stem + path.suffix) is not None:
