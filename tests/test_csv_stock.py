@@ -186,3 +186,12 @@ def test_the_documented_example_is_a_valid_opening_stock(adapter: CsvAdapter) ->
     [opening] = moves(adapter)
     assert opening.kind == "adjustment_in" and len(opening.lines) == 5
     assert all(line.quantity > 0 and line.unit_cost > 0 for line in opening.lines)
+
+
+def test_a_file_with_broken_quotes_is_rejected_whole(adapter: CsvAdapter) -> None:
+    path = adapter.folder.root / "inbox" / "quotes.stock.csv"
+    path.write_text("movement_id,date,kind,item_code,item_name,quantity,unit,vat_code,category\n"
+                    'OPEN-1,2025-03-01,opening,SUGAR-2KG,"Sugar "2" kg,1,pcs,B,goods\n', encoding="utf-8")  # fmt: skip
+    assert moves(adapter) == []
+    assert (adapter.folder.root / "rejected" / "quotes.stock.csv").exists()
+    assert "not a readable CSV" in errors_of(adapter, "quotes.stock.errors.csv")[0]["problem"]
