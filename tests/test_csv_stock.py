@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from connector import cli
 from connector.adapters import ReportsStock
+from connector.kra.simulator import Simulator
 from connector.mapping import load_mapping
 from connector.stock.models import StockMove
 from plugins.csv.adapter import CsvAdapter
@@ -195,3 +198,21 @@ def test_a_file_with_broken_quotes_is_rejected_whole(adapter: CsvAdapter) -> Non
     assert moves(adapter) == []
     assert (adapter.folder.root / "rejected" / "quotes.stock.csv").exists()
     assert "not a readable CSV" in errors_of(adapter, "quotes.stock.errors.csv")[0]["problem"]
+
+
+def test_csv_import_of_a_stock_file_says_where_to_drop_it(
+    tmp_path: Path, simulator: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "shop"
+    config = tmp_path / "etims-connector.toml"
+    config.write_text(
+        f"data_dir = {json.dumps(str(tmp_path / 'data'))}\n[kra]\nbase_url = {json.dumps(simulator.legacy_base)}\n"
+        '[[devices]]\nname = "branch00"\npin = "P051234567A"\nbranch = "00"\nserial = "serial-0"\n'
+        f'[[sources]]\nname = "shop"\nadapter = "csv"\noptions = {{ folder = {json.dumps(str(folder))} }}\n',
+        encoding="utf-8",
+    )
+    export = shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
+    assert cli.main(["--config", str(config), "csv", "import", str(export)]) == 2
+    error = capsys.readouterr().err
+    assert "opening-stock.stock.csv is a stock file" in error and f"{folder}/inbox/" in error
+    assert not (folder / "processing" / EXAMPLE.name).exists()  # never read as a sales file

@@ -16,6 +16,7 @@ from typing import Protocol
 from connector.config import Settings, SourceSettings
 from connector.daemon import Daemon
 from connector.errors import ConfigurationError, ConnectorError
+from plugins.csv import stock
 from plugins.csv.adapter import CsvAdapter
 from plugins.csv.state import ACCEPTED, ARCHIVED, NEEDS_FIX, REJECTED, WAITING, FileRecord
 
@@ -77,6 +78,10 @@ def import_file(
     if not path.is_file():
         raise ConnectorError(f"{path} is not a file")
     config = csv_source(settings, source_name)
+    if stock.is_stock_file(path):
+        raise ConnectorError(f"{path.name} is a stock file: csv import sends sales files; copy it into "
+                             f"{config.options.get('folder', 'the drop folder')}/inbox/ while `etims-connector run`"
+                             " runs (docs/csv-format.md, the stock file)")  # fmt: skip
     daemon = Daemon(settings.model_copy(update={"sources": [config]}), workers=workers)
     adapter = daemon.sources[config.name].adapter
     assert isinstance(adapter, CsvAdapter)
