@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -157,6 +158,13 @@ class PurchaseSettings(Section):
     stock_in: bool | None = None  # a confirmed purchase's goods as stock-in 02; None: when [stock] is reported
 
 
+class StockSettings(Section):
+    """Stock reporting to KRA (docs/stock.md): stock in/out and stock masters around sales of goods."""
+
+    report: Literal["auto", "on", "off"] = "auto"  # auto: on with the gavaconnect profile (its validator needs it)
+    start_date: date | None = None  # source movements dated before this day (EAT) are never reported
+
+
 class Settings(Section):
     data_dir: Path = Path("etims-data")
     log_level: str = "INFO"  # of `run`: DEBUG, INFO, WARNING or ERROR
@@ -172,6 +180,7 @@ class Settings(Section):
     http: HttpSettings = Field(default_factory=HttpSettings)
     credit_notes: CreditNoteSettings = Field(default_factory=CreditNoteSettings)
     purchases: PurchaseSettings = Field(default_factory=PurchaseSettings)
+    stock: StockSettings = Field(default_factory=StockSettings)
     config_path: Path | None = None
 
     @field_validator("log_level")
@@ -180,6 +189,11 @@ class Settings(Section):
         if level.upper() not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level.upper()
+
+    @property
+    def stock_reported(self) -> bool:
+        """Whether sales of goods move stock at KRA ([stock] report; auto = the gavaconnect profile)."""
+        return self.kra.profile == "gavaconnect" if self.stock.report == "auto" else self.stock.report == "on"
 
     @model_validator(mode="after")
     def _deadline_below_lease(self) -> Settings:

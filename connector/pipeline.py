@@ -102,6 +102,10 @@ class Pipeline:
             if document.retry_requested:
                 self.honour_retry_request(doc_id, report)
             ledger.set_cursor(source_name, next_cursor)
+        if self.settings.stock_reported:  # receipts and adjustments, before the devices are woken
+            from connector.stock.polling import ingest_stock
+
+            report.devices |= ingest_stock(self, source)
         for key in report.devices:
             self.enqueue_drain(key, 0)
         return report

@@ -66,6 +66,10 @@ class DeviceSender:
     def run(self, budget_seconds: float, renew: Callable[[], bool]) -> float | None:
         """Work through the device's queue; returns a wait in seconds, or None when it is empty."""
         try:
+            if self.pipeline.settings.stock_reported:  # movements a crash kept from being recorded
+                from connector.stock.after_sale import catch_up
+
+                catch_up(self)
             return self._work(time.monotonic() + budget_seconds, renew)
         finally:
             self.flush()
@@ -172,6 +176,13 @@ class DeviceSender:
         codes = self.register_items(doc, invoice, mapping)
         if codes is None:
             return
+        if self.pipeline.settings.stock_reported:  # GavaConnect refuses goods beyond the stock on record
+            from connector.stock.availability import shortage
+
+            problem = shortage(self, doc, invoice, codes)
+            if problem:
+                self._refuse(doc, problem, "not enough stock on record at KRA")
+                return
         # Under the device lease nobody else allocates this device's numbers: build with the next one, then
         # allocate it and move to sending in one transaction (a crash leaves neither or both).
         number = doc.invoice_number if doc.invoice_number is not None else self.ledger.next_number(self.key)
@@ -181,12 +192,7 @@ class DeviceSender:
 
             note = check_erp_totals(invoice, request)  # off by rounding only: kept as a ledger note
         except (DocumentError, MappingError) as exc:
-            if doc.invoice_number is not None:
-                self.ledger.release_number(doc.id, self.key, NEEDS_FIX, "cannot build the KRA request",
-                                           reason=str(exc))  # fmt: skip
-                self.pipeline.enqueue_write_back(doc.id)
-            else:
-                self._needs_fix(doc, str(exc))
+            self._refuse(doc, str(exc), "cannot build the KRA request")
             return
         if note:
             self.ledger.note(doc.id, note)
@@ -363,6 +369,10 @@ class DeviceSender:
         else:
             self.ledger.move(doc.id, ACCEPTED, detail, **fields)
         self.signed.append(doc.id)
+        if self.pipeline.settings.stock_reported:  # the goods it moved: a stock-out (or a return-in)
+            from connector.stock.after_sale import record_after_signing
+
+            record_after_signing(self, doc)
         if doc.kind == "invoice":
             self._requeue_credit_notes_waiting_for(doc)
 
@@ -396,6 +406,14 @@ class DeviceSender:
                 self.ledger.transition(note.id, QUEUED, f"original {original.label} is now signed", reason=None)
 
     # ------------------------------------------------------------ helpers
+
+    def _refuse(self, doc: Document, reason: str, detail: str) -> None:
+        """Needs-fix before sending; a number the document holds (never sent) is given back."""
+        if doc.invoice_number is not None:
+            self.ledger.release_number(doc.id, self.key, NEEDS_FIX, detail, reason=reason)
+            self.pipeline.enqueue_write_back(doc.id)
+        else:
+            self._needs_fix(doc, reason)
 
     def _needs_fix(self, doc: Document, reason: str) -> None:
         self.ledger.move(doc.id, NEEDS_FIX, reason, reason=reason)

@@ -194,6 +194,7 @@ def test_gavaconnect_profile_end_to_end_through_the_strict_simulator(tmp_path: P
             tmp_path, sim.gavaconnect_base, profile="gavaconnect", token_url=sim.token_url,
             consumer_key="key-1", consumer_secret="secret-1", apigee_app_id="app-1",
         )  # fmt: skip
+        settings.stock.report = "off"  # amounts and items, not stock (tests/test_stock_flow.py is about stock)
         initialise_all(settings).close()
         daemon = start_daemon(settings)
         ledger = Ledger(daemon.context.db)
