@@ -96,16 +96,16 @@ class Pipeline:
         assert source.adapter is not None
         report = IngestReport()
         ledger = self.ledger
+        if self.settings.stock_reported:  # receipts and adjustments first: the sales may need that stock
+            from connector.stock.polling import ingest_stock
+
+            report.devices |= ingest_stock(self, source)
         for document, next_cursor in source.adapter.fetch_new(ledger.cursor(source_name)):
             report.fetched += 1
             doc_id = self.record(source, document, report)
             if document.retry_requested:
                 self.honour_retry_request(doc_id, report)
             ledger.set_cursor(source_name, next_cursor)
-        if self.settings.stock_reported:  # receipts and adjustments, before the devices are woken
-            from connector.stock.polling import ingest_stock
-
-            report.devices |= ingest_stock(self, source)
         for key in report.devices:
             self.enqueue_drain(key, 0)
         return report

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connector.adapters import ReportsStock
+from connector.clock import EAT
 from connector.kra.simulator import Simulator, SimulatorConfig, start_simulator
 from connector.ledger import Ledger
 from connector.ledger.schema import SIGNED
@@ -172,3 +175,66 @@ def test_report_off_sends_no_stock_and_checks_none(tmp_path: Path) -> None:
         assert pipeline.ledger.get(sold).state in SIGNED
         assert pipeline.ledger.documents("kind = 'stock'") == []
         assert list(sim.store.records("stock_io", tin=PIN, bhf_id="00")) == []
+
+
+class ListedStock(ReportsStock):
+    """A stock source whose movements are a list (its cursor: how many were read), as a plugin would be."""
+
+    def __init__(self, moves: list[Any]) -> None:
+        self.moves = moves
+        self.cursors: list[str | None] = []
+
+    def fetch_stock_moves(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
+        self.cursors.append(cursor)
+        start = int(cursor or 0)
+        for index, move in enumerate(self.moves[start:], start + 1):
+            yield move, str(index)
+
+
+def test_a_sources_stock_moves_are_polled_with_a_cursor_one_bad_move_needs_fixing(strict) -> None:
+    from connector.stock.polling import cursor_name, ingest_stock
+
+    _, pipeline = strict
+    ledger, key = pipeline.ledger, pipeline.settings.devices[0].key
+    pipeline.settings.stock.start_date = date(2026, 11, 1)
+    old = make_move("old-1").model_copy(update={"moved_at": datetime(2026, 10, 31, 23, 0, tzinfo=EAT)})
+    moves = [
+        make_move("rec-1", kind="purchase", quantity="4"),
+        make_move("rec-2", kind="purchase", quantity="2", branch="branch07"),  # no such device
+        make_move("sold-1", kind="sale", quantity="1"),  # the connector reports sales itself
+        old,  # before start_date: never reported
+        {"external_id": "half-1", "number": "HALF-1", "kind": "purchase"},  # what a plugin may yield: no lines
+        make_move("rec-3", kind="adjustment_in", quantity="1"),
+    ]
+    source = Source("test", ListedStock(moves), load_mapping("csv"), pipeline.settings.devices[0])
+    assert ingest_stock(pipeline, source) == {key}
+    assert ledger.cursor(cursor_name("test")) == "6"
+    stock = {d.external_id: d for d in ledger.documents("kind = 'stock'")}
+    assert sorted(stock) == ["half-1", "rec-1", "rec-2", "rec-3"]
+    bad = stock["rec-2"]
+    assert bad.state == "needs-fix" and bad.canonical is None
+    assert "REC-2" in bad.reason and "branch" in bad.reason and "'branch07'" in bad.reason, bad.reason
+    half = stock["half-1"]
+    assert half.state == "needs-fix" and "HALF-1" in half.reason and "field source: Field required" in half.reason
+    drain(pipeline)
+    assert [ledger.get(stock[i].id).state for i in ("rec-1", "rec-3")] == ["accepted", "accepted"]
+    assert ingest_stock(pipeline, source) == set() and source.adapter.cursors[-1] == "6"  # nothing new
+
+
+def test_sales_signed_before_stock_reporting_was_turned_on_move_nothing(tmp_path: Path) -> None:
+    for _sim, pipeline in start(tmp_path, report="off", enforced=False):
+        ledger, key = pipeline.ledger, pipeline.settings.devices[0].key
+        sold = sell(pipeline, "S-1", "2")
+        drain(pipeline)
+        assert ledger.get(sold).state in SIGNED
+        pipeline.settings.stock.report = "on"
+        stock_ledger.record_move(ledger, key, make_move("open-1", quantity="5"))
+        drain(pipeline)  # the first drain with reporting on marks what was signed before as history
+        later = sell(pipeline, "S-2", "1")
+        drain(pipeline)
+        assert ledger.find("test", f"sale-out:{sold}", "stock") is None
+        out = ledger.find("test", f"sale-out:{later}", "stock")
+        assert out is not None and out.state == "accepted"
+        assert ledger.cursor(f"stock-checked:{key}") == "1"  # checked at each drain's start
+        drain(pipeline)
+        assert ledger.cursor(f"stock-checked:{key}") == "2" and len(ledger.documents("kind = 'stock'")) == 2

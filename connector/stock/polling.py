@@ -1,7 +1,8 @@
 """Reading a source's stock movements (the `ReportsStock` capability) into the stock ledger.
 
-Runs with every poll of the source, after its invoices are read and before the devices are woken, so a
+Runs with every poll of the source, before its invoices are read (and the devices woken after both), so a
 receipt recorded in the ERP reaches KRA before the sale that needs it (stock documents go first on a device).
+The cursor is kept like the invoice cursor, under "<source>:stock".
 Movements the connector reports itself (sales, customer returns) and movements dated before `[stock] start_date`
 are skipped. A movement that cannot be read is that movement's needs-fix (document, field, value), never the
 poll's failure; the cursor moves on either way (the document stays in the ledger to be fixed and retried).
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from connector.adapters import ReportsStock
 from connector.clock import EAT
-from connector.errors import ConfigurationError, SecretKeyError
+from connector.errors import ConfigurationError, ConnectorError, DocumentError, SecretKeyError
 from connector.stock.ledger import KIND, record_move
 from connector.stock.models import REPORTED_BY_THE_CONNECTOR, StockMove
 
@@ -64,7 +65,13 @@ def _record_one(pipeline: Pipeline, source: Source, item: Any) -> str | None:
     start = pipeline.settings.stock.start_date
     if start is not None and move.moved_at.astimezone(EAT).date() < start:
         return None
-    device = pipeline.settings.device(move.branch) if move.branch else source.device
+    device = source.device
+    if move.branch:
+        try:
+            device = pipeline.settings.device(move.branch)
+        except ConnectorError as error:
+            message = f"names a branch that is not a configured device ({error})"
+            raise DocumentError(message, document=move.number, field="branch", value=move.branch) from None
     record_move(pipeline.ledger, device.key, move)
     return device.key
 
