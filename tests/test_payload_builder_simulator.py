@@ -46,7 +46,8 @@ class Session:
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[Session]:
-    config = simulator.SimulatorConfig(profile="gavaconnect", port=0, seed=7, stock_enforced=False)  # amounts, not stock
+    # amounts, not stock
+    config = simulator.SimulatorConfig(profile="gavaconnect", port=0, seed=7, stock_enforced=False)
     with simulator.start_simulator(config) as sim, httpx.Client(timeout=10) as http:
         body = {"tin": DEVICE.pin, "bhfId": DEVICE.branch_id, "dvcSrlNo": "dvcv1130"}
         answer = jsonio.loads(http.post(f"{sim.legacy_base}/selectInitOsdcInfo", content=jsonio.dumps(body)).text)

@@ -71,6 +71,7 @@ def test_a_sale_beyond_stock_waits_for_stock_in_then_moves_the_stock_out(strict)
     assert doc.state == "needs-fix" and doc.invoice_number is None and sales_sent(ledger) == 0
     assert "item SOAP (KE2" in doc.reason and "KRA has 0 in stock on record for device branch00" in doc.reason
     assert "this sale needs 3; report 3 more stock-in first" in doc.reason
+    assert "(test does not report stock: drop a stock file (<name>.stock.csv" in doc.reason
 
     stock_ledger.record_move(ledger, key, make_move("open-1", quantity="5"))
     drain(pipeline)  # the stock-in is accepted, the waiting sale queued again and signed, then its stock-out

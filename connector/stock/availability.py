@@ -52,12 +52,23 @@ def pending_out(sender: DeviceSender) -> dict[str, Decimal]:
     return pending
 
 
+HOW_TO_REPORT = {  # per adapter: where a person records the stock that reaches KRA from there
+    "csv": "drop a stock file (<name>.stock.csv, kind opening or receipt) in the {source} folder's inbox",
+    "odoo": "validate the receipt or inventory adjustment in Odoo's Inventory app ({source})",
+    "quickbooks": "raise the item's quantity on hand in QuickBooks ({source})",
+}
+NO_STOCK_SOURCE = ("{source} does not report stock: drop a stock file (<name>.stock.csv, kind opening or "
+                   "receipt) in the inbox of a CSV source for this device (docs/stock.md)")  # fmt: skip
+
+
 def how_to_report(sender: DeviceSender, source_name: str) -> str:
+    """Where the missing stock-in is recorded, for this document's source."""
     source = sender.pipeline.sources.get(source_name)
     adapter = source.adapter if source else None
-    if isinstance(adapter, ReportsStock) and source_name != "csv" and getattr(adapter, "name", "") != "csv":
-        return f"record the receipt or stock adjustment in {source_name}: it is reported to KRA from there"
-    return "drop a stock file (<name>.stock.csv, e.g. kind opening or receipt) in the CSV folder's inbox"
+    if not isinstance(adapter, ReportsStock):
+        return NO_STOCK_SOURCE.format(source=source_name)
+    advice = HOW_TO_REPORT.get(getattr(adapter, "name", ""), "record the receipt or stock adjustment in {source}")
+    return advice.format(source=source_name)
 
 
 def shortage(sender: DeviceSender, doc: Document, invoice: Invoice, codes: dict[str, str]) -> str | None:
@@ -78,12 +89,18 @@ def shortage(sender: DeviceSender, doc: Document, invoice: Invoice, codes: dict[
     problems = []
     for code, (source_code, quantity) in needed.items():
         level = on_record.get(code)
-        available = (level.quantity if level else Decimal(0)) - pending.get(code, Decimal(0))
+        recorded, going_out = (level.quantity if level else Decimal(0)), pending.get(code, Decimal(0))
+        available = max(recorded - going_out, Decimal(0))
         if quantity > available:
+            earlier = (
+                f" ({_plain(recorded)} less {_plain(going_out)} in stock-outs KRA has not yet accepted)"
+                if going_out
+                else ""
+            )
             problems.append(
-                f"item {source_code} ({code}): KRA has {_plain(max(available, Decimal(0)))} {REQUEUE_MARK} "
-                f"{sender.device.name}, this sale needs {_plain(quantity)}; report "
-                f"{_plain(quantity - max(available, Decimal(0)))} more stock-in first"
+                f"item {source_code} ({code}): KRA has {_plain(available)} {REQUEUE_MARK} {sender.device.name}"
+                f"{earlier}, this sale needs {_plain(quantity)}; report {_plain(quantity - available)} more "
+                "stock-in first"
             )
     if not problems:
         return None
