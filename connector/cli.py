@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "quickbooks",
     "ledger",
     "purchases",
+    "stock",
 )
 
 
