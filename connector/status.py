@@ -39,11 +39,11 @@ def collect(context: Context, ledger: Ledger) -> dict[str, Any]:
         "devices": devices,
         "queue_depth": _queue_depth(context),
         "not_written_back": not_written_back(ledger),
-        "problems": _key_problems(context) + _problems(ledger) + _purchase_problems(context, ledger),
+        "problems": _key_problems(context) + _problems(ledger) + purchase_problems(context, ledger),
     }
 
 
-def _purchase_problems(context: Context, ledger: Ledger) -> list[str]:
+def purchase_problems(context: Context, ledger: Ledger) -> list[str]:
     """One line per device with suppliers' sales or bills a person must decide (connector/purchases/report.py)."""
     from connector.purchases.report import to_decide
 

@@ -362,6 +362,8 @@ def test_purchases_command_lists_what_a_person_must_decide(tmp_path: Path, sim, 
     assert (
         "purchases on device hq: 1 supplier sale(s) without a bill, 1 bill(s) without a supplier sale, 0 to fix" in out
     )
+    assert main(["--config", str(path), "stock", "status"]) == 1  # listed beside the stock, too
+    assert "purchases on device hq: 1 supplier sale(s) without a bill" in capsys.readouterr().out
 
 
 def test_a_confirmed_purchase_reports_its_goods_as_stock_in_when_stock_is_reported(sim, supplier, world) -> None:

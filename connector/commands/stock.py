@@ -22,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def status_command(args: argparse.Namespace) -> int:
     """Exit 1 when something needs a person: a stock movement to fix, a refused stock master, a difference."""
     from connector import jsonio
+    from connector.status import purchase_problems
     from connector.stock.report import add_source_quantities, device_stock, lines, matches
 
     context = context_from(args)
@@ -33,11 +34,12 @@ def status_command(args: argparse.Namespace) -> int:
     if args.item:
         for report in reports:
             report.items = [item for item in report.items if matches(item, args.item)]
+    purchases = purchase_problems(context, context.ledger)  # suppliers' sales a person must decide
     if args.json:
         print(jsonio.dumps([report.as_dict() for report in reports], pretty=True))
     else:
-        print("\n".join(lines(reports, settings.stock_reported)) or "no devices configured")
-    return 1 if any(report.to_look_at for report in reports) else 0
+        print("\n".join(lines(reports, settings.stock_reported) + purchases) or "no devices configured")
+    return 1 if purchases or any(report.to_look_at for report in reports) else 0
 
 
 def _ask_sources(context: object, reports: list, add: object) -> None:
