@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("connector.sending")
 
 WRITE_BACK_BATCH = 50
+ITEM_WAIT_SECONDS = 10.0  # how long a document waits in its device's turn for another worker's saveItem answer
 OUTCOMES = {ACCEPTED: "accepted", NEEDS_FIX: "needs-fix", RETRY_WAIT: "retry-later", UNKNOWN: "unknown, reading back"}
 
 
@@ -51,6 +52,7 @@ class DeviceSender:
         self.signed: list[int] = []  # written back in batches: one queue task per batch, not per document
         self._mappings: dict[str, Any] = {}  # per drain: a source's mapping (no file look-up per document)
         self._device_row: dict[str, Any] | None = None  # per drain: scu_id and mrc_number for receipts
+        self._registered: dict[str, str] = {}  # per drain: item codes KRA confirmed for this PIN
 
     @property
     def profile(self) -> str:
@@ -246,40 +248,60 @@ class DeviceSender:
     # ------------------------------------------------------------ items before the first sale
 
     def register_items(self, doc: Document, invoice: Invoice, mapping: Any) -> dict[str, str] | None:
-        from connector.kra_payload import AuditNames, build_save_item, format_item_code, item_spec
+        """Each line's KRA item code; a new item is registered (saveItem) once per PIN, by one worker while the
+        others wait for its answer (connector/ledger/items.py). None: the document was moved (needs-fix)."""
+        from connector.kra_payload import item_spec
+
+        codes: dict[str, str] = {}
+        for line in invoice.lines:
+            source_code = line.item.code
+            if source_code in codes:
+                continue
+            code = self._registered.get(source_code)
+            if code is None:
+                code = self._register_item(doc, source_code, item_spec(line, invoice, mapping))
+                if code is None:
+                    return None
+                self._registered[source_code] = code  # registered codes never change: kept for the drain
+            codes[source_code] = code
+        return codes
+
+    def _register_item(self, doc: Document, source_code: str, spec: Any) -> str | None:
+        from connector.kra_payload import AuditNames, build_save_item, format_item_code
 
         kra = self.pipeline.settings.kra
-        pin, codes = self.device.pin.upper(), {}
-        for line in invoice.lines:
-            spec = item_spec(line, invoice, mapping)
-            known = item_store.registered_code(self.ledger.db, pin, line.item.code)
-            if known and known[1] == item_store.REGISTERED:
-                codes[line.item.code] = known[0]
-                continue
-            code = item_store.reserve_sequence(
-                self.ledger.db,
-                pin,
-                line.item.code,
-                lambda n, s=spec: format_item_code(s, n, strict=self.profile == "gavaconnect"),
-            )
-            result = self.client.save_item(
-                build_save_item(spec, code, AuditNames(id=kra.operator_id, name=kra.operator_name))
-            )
+        audit = AuditNames(id=kra.operator_id, name=kra.operator_name)
+        strict = self.profile == "gavaconnect"
+        results: list[KraResult] = []
+
+        def send(code: str) -> item_store.Answer:
+            result = self.client.save_item(build_save_item(spec, code, audit))
+            results.append(result)
             self.ledger.store_exchange(doc.id, self.key, result)
             if result.outcome is Outcome.ACCEPTED:
-                item_store.confirm(self.ledger.db, pin, line.item.code)
-                codes[line.item.code] = code
-            elif result.outcome is Outcome.REJECTED:
-                item_store.drop_reservation(self.ledger.db, pin, line.item.code, lambda c: int(c[-7:]))
-                self._needs_fix(doc, f"KRA refused to register item {line.item.code!r}: {result.message}")
-                return None
-            elif result.outcome is Outcome.NEEDS_CONFIGURATION:
-                self.ledger.alert("configuration", result.describe(), self.key, doc.id)
-                delay = self.pipeline.settings.queue.backoff_max_seconds
-                self._wait(doc, f"registering item {line.item.code!r}: {result.describe()}", delay=delay)
-            else:
-                self._wait(doc, f"registering item {line.item.code!r}: {result.describe()}")
-        return codes
+                return "registered"
+            return "refused" if result.outcome is Outcome.REJECTED else "not-now"
+
+        try:
+            code = item_store.register(
+                self.ledger.db, self.device.pin.upper(), source_code,
+                lambda n: format_item_code(spec, n, strict=strict), send,
+                ttl=kra.deadline_seconds(), wait_seconds=ITEM_WAIT_SECONDS,
+            )  # fmt: skip
+        except item_store.ItemBusy as busy:  # another worker is registering this PIN's items: the document waits
+            raise Waiting(busy.seconds) from None
+        if code is not None:  # registered now, or by another worker before or while we waited
+            return code
+        result = results[-1]
+        if result.outcome is Outcome.REJECTED:
+            self._needs_fix(doc, f"KRA refused to register item {source_code!r}: {result.message}")
+            return None
+        if result.outcome is Outcome.NEEDS_CONFIGURATION:
+            self.ledger.alert("configuration", result.describe(), self.key, doc.id)
+            delay = self.pipeline.settings.queue.backoff_max_seconds
+            self._wait(doc, f"registering item {source_code!r}: {result.describe()}", delay=delay)
+        self._wait(doc, f"registering item {source_code!r}: {result.describe()}")
+        return None  # not reached: _wait raises
 
     # ------------------------------------------------------------ the POST and its outcome
 

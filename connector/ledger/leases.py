@@ -34,7 +34,8 @@ def owner_id() -> str:
     return f"{HOST}:{os.getpid()}:{_PROCESS_TOKEN}:{threading.get_ident()}"
 
 
-def _owner_is_dead(owner: str) -> bool:
+def owner_is_dead(owner: str) -> bool:
+    """Whether the owner id names a process of this host that no longer runs."""
     host, pid, token, _thread = owner.split(":", 3)
     if host != HOST:
         return False
@@ -54,7 +55,7 @@ def acquire(db: Any, device_key: str, ttl: float) -> str | None:
         query = conn.locking("SELECT owner, expires_at FROM leases WHERE device_key = ?")
         owner, expires_at = conn.execute(query, [device_key]).fetchone()
         now = time.time()  # read after the row lock: a wait for another host's transaction counts
-        if owner and owner != me and expires_at > now and not _owner_is_dead(owner):
+        if owner and owner != me and expires_at > now and not owner_is_dead(owner):
             return None
         conn.execute("UPDATE leases SET owner = ?, expires_at = ? WHERE device_key = ?", [me, now + ttl, device_key])
     return me

@@ -61,10 +61,12 @@ def ensure(db: Any) -> None:
 
 
 def _create(db: Any) -> None:
+    from connector.ledger.items import ensure_columns as ensure_item_columns
     from connector.stock.schema import ensure_columns
 
     db.executescript(script_for(db.dialect))
     ensure_columns(db)  # documents.stock_number (sarNo), also in a ledger created before stock
+    ensure_item_columns(db)  # item_sequences' registration claim, also in a ledger created before it
 
 
 def script_for(dialect: str) -> str:
@@ -144,7 +146,9 @@ LEDGER_TABLES = """
         );
         CREATE TABLE IF NOT EXISTS item_sequences (
             pin TEXT PRIMARY KEY,
-            next_sequence INTEGER NOT NULL
+            next_sequence INTEGER NOT NULL,
+            claimed_by TEXT,
+            claim_expires REAL
         );
         CREATE TABLE IF NOT EXISTS items (
             pin TEXT NOT NULL,
