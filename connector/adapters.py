@@ -13,6 +13,8 @@ Built-in and third-party adapters register the same way, through the entry-point
 Optional capabilities a plugin declares by also subclassing them (the core asks `isinstance`):
 `Listens` — the ERP pushes changes to a route on the connector's HTTP listener (`connector/service/`).
 `ReportsStock` — the ERP knows stock: movements (`fetch_stock_moves`) and, optionally, quantities on hand.
+`KnowsStockOnHand` — the ERP knows only a quantity on hand per item (`inventory`); the core turns its changes into
+adjustments (connector/stock/on_hand.py).
 `RecordsBills` — the ERP records supplier bills (`fetch_bills`), matched with suppliers' sales KRA lists.
 Optional hooks: `preflight()` (problems that stop `run`), `advice()` (what `doctor` recommends),
 `report_problem()`, `health()`, `close()`. `self.secrets` is the source's encrypted secret store;
@@ -24,6 +26,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -151,6 +154,37 @@ class ReportsStock(ABC):
     @abstractmethod
     def fetch_stock_moves(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
         """Yields (connector.stock.models.StockMove, next cursor) for movements after `cursor`, oldest first."""
+
+    def stock_on_hand(self, branch: str | None, item_codes: list[str]) -> dict[str, Any]:
+        """The source's quantity on hand per item code (Decimal), for `stock status`; {} when unknown."""
+        return {}
+
+
+@dataclass(frozen=True)
+class InventoryItem:
+    """One item whose quantity on hand the source keeps: what registering it needs, and the quantity."""
+
+    external_id: str  # the source's own id of the item (stable: it names the item's adjustments)
+    item: Any  # connector.models.ItemRef, with the code the source's invoices use for it
+    unit: str  # the source's unit of measure, looked up in the mapping's [units]
+    unit_cost: Decimal  # per unit, in KES, VAT excluded (0: the item's registered default price)
+    taxes: list[Any]  # connector.models.Tax: the item's sales VAT, as the source's invoices map it
+    on_hand: Decimal  # the source's quantity on hand now (may be negative)
+
+
+class KnowsStockOnHand(ABC):
+    """Capability: the source knows a quantity on hand per item, not the movements behind it (QuickBooks Online).
+
+    The core reconciles (connector/stock/on_hand.py): a first sync reports an opening adjustment (06), later a
+    change of the quantity that the documents the connector reports itself do not explain becomes an
+    adjustment (06 in, 16 out). The quantities go to the source's default device.
+    """
+
+    stock_label: ClassVar[str] = ""  # starts the adjustments' numbers ("QuickBooks stock Flour"); "": source name
+
+    @abstractmethod
+    def inventory(self) -> list[InventoryItem]:
+        """Every item whose quantity on hand the source keeps, with that quantity now."""
 
     def stock_on_hand(self, branch: str | None, item_codes: list[str]) -> dict[str, Any]:
         """The source's quantity on hand per item code (Decimal), for `stock status`; {} when unknown."""

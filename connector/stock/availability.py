@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from connector.adapters import ReportsStock
+from connector.adapters import KnowsStockOnHand, ReportsStock
 from connector.ledger.schema import DISCARDED, SIGNED, STATES
 from connector.models import Invoice
 from connector.stock.after_sale import is_goods
@@ -65,7 +65,7 @@ def how_to_report(sender: DeviceSender, source_name: str) -> str:
     """Where the missing stock-in is recorded, for this document's source."""
     source = sender.pipeline.sources.get(source_name)
     adapter = source.adapter if source else None
-    if not isinstance(adapter, ReportsStock):
+    if not isinstance(adapter, (ReportsStock, KnowsStockOnHand)):
         return NO_STOCK_SOURCE.format(source=source_name)
     advice = HOW_TO_REPORT.get(getattr(adapter, "name", ""), "record the receipt or stock adjustment in {source}")
     return advice.format(source=source_name)

@@ -15,7 +15,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from connector.adapters import ReportsStock
+from connector.adapters import KnowsStockOnHand, ReportsStock
 from connector.clock import EAT
 from connector.errors import ConfigurationError, ConnectorError, DocumentError, SecretKeyError
 from connector.stock.ledger import KIND, record_move
@@ -34,9 +34,14 @@ def cursor_name(source_name: str) -> str:
 
 
 def ingest_stock(pipeline: Pipeline, source: Source) -> set[str]:
-    """Record the source's new stock movements; returns the device keys that got work."""
+    """Record the source's new stock movements (or, for a source that knows quantities on hand only, the
+    adjustments they call for: connector/stock/on_hand.py); returns the device keys that got work."""
     adapter = source.adapter
     settings = pipeline.settings
+    if isinstance(adapter, KnowsStockOnHand) and settings.stock_reported:
+        from connector.stock.on_hand import reconcile
+
+        return reconcile(pipeline, source)
     if not isinstance(adapter, ReportsStock) or not settings.stock_reported:
         return set()
     start = settings.stock.start_date

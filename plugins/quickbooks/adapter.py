@@ -10,6 +10,7 @@ Connect once with `etims-connector quickbooks connect qbo`. Changes arrive by we
 QBO's own `time`, or a LastUpdatedTime query on the first run and after gaps). KRA's receipt is written back
 with a raw sparse update (docs/quickbooks.md). A document's `ref` is {"realm", "entity", "id", "number"}:
 stable, so the connector's own write-back (seen again through CDC and the webhook) is an unchanged document.
+Inventory items' QtyOnHand are its stock (`KnowsStockOnHand`, plugins/quickbooks/stock.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 from quickbooks.exceptions import QuickbooksException
 
-from connector.adapters import Listens, SourceAdapter, SourceDocument, WebhookAnswer
+from connector.adapters import InventoryItem, KnowsStockOnHand, Listens, SourceAdapter, SourceDocument, WebhookAnswer
 from connector.errors import ConfigurationError
 from connector.models import Invoice, Receipt
 from plugins.quickbooks import webhooks, writeback
@@ -31,6 +32,7 @@ from plugins.quickbooks.client import STALE_OBJECT, QboClient
 from plugins.quickbooks.config import QuickBooksConfig
 from plugins.quickbooks.documents import Converter, is_deleted, is_voided
 from plugins.quickbooks.reading import ENTITIES, Reader
+from plugins.quickbooks.stock import Inventory
 from plugins.quickbooks.tokens import QuickBooksUnavailable, Tokens
 
 log = logging.getLogger("plugins.quickbooks")
@@ -40,10 +42,11 @@ STALE_RETRIES = 4
 MAX_NOTES = 50  # the newest are kept for `doctor`
 
 
-class QuickBooksAdapter(SourceAdapter, Listens):
+class QuickBooksAdapter(SourceAdapter, Listens, KnowsStockOnHand):
     name = "quickbooks"
     Config = QuickBooksConfig
     webhook_path = "/webhooks/quickbooks"
+    stock_label = "QuickBooks"
 
     def __init__(self, config: QuickBooksConfig, mapping: Any, source_name: str | None = None,  # type: ignore[override]
                  secrets: Any = None) -> None:  # fmt: skip
@@ -52,6 +55,7 @@ class QuickBooksAdapter(SourceAdapter, Listens):
         self.tokens = Tokens(config, secrets, self.source_name)
         self.client = QboClient(config, self.tokens)
         self.reader = Reader(config, self.client)
+        self.stock = Inventory(config, self.client, self.reader)
         self.converter = Converter(config, self.source_name)
         self._latest: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
@@ -116,6 +120,17 @@ class QuickBooksAdapter(SourceAdapter, Listens):
 
     def to_canonical(self, document: SourceDocument) -> Invoice:
         return self.converter.to_invoice(document.content)
+
+    # ------------------------------------------------------------ stock (plugins/quickbooks/stock.py)
+
+    def inventory(self) -> list[InventoryItem]:
+        items, problems = self.stock.items()
+        self._note(problems)
+        return items
+
+    def stock_on_hand(self, branch: str | None, item_codes: list[str]) -> dict[str, Any]:
+        """QtyOnHand per item code: company-wide (QuickBooks has no per-location stock), whatever the branch."""
+        return self.stock.on_hand(item_codes) if item_codes else {}
 
     # ------------------------------------------------------------ webhooks
 

@@ -51,6 +51,10 @@ Server (``plugins.quickbooks.testing.server``)::
         realm.get(entity_name, id) -> dict            # deep copy of the stored entity (None if absent/deleted)
         realm.all(entity_name) -> list[dict]          # live (not deleted) entities
         realm.edit(entity_name, id, **fields) -> dict # a bookkeeper's edit: sets fields, SyncToken+1, webhook "Update"
+                                                      # (an inventory adjustment: edit("Item", id, QtyOnHand=...))
+                                                      # saving/updating/voiding/deleting an Invoice lowers the
+                                                      # QtyOnHand of its Inventory items (a CreditMemo raises it),
+                                                      # as QBO does (inventory.py)
         realm.void(entity_name, id) / realm.delete(entity_name, id)   # as a user would; webhook Void / Delete
                                                       # (void: amounts 0, PrivateNote "Voided"; delete: tombstone)
         realm.set_custom_fields(["CU Invoice No", "KRA Signature", None])  # names of sales custom fields 1..3;
@@ -85,7 +89,8 @@ Builders (``plugins.quickbooks.testing.builders``) — pure functions returning 
     make_tax_code(id, name, rate_id, rate_name, percent, special="NONE") -> (tax_code, tax_rate)
     make_customer(display_name, *, id=None, currency="KES", email=None, pin=None, tax_code=None) -> dict
     make_item(name, *, id=None, type="Service"|"Inventory"|"NonInventory"|"Group", sku=None,
-              unit_price="0", tax_code="21", description=None) -> dict
+              unit_price="0", tax_code="21", description=None, tax_included=False,
+              qty_on_hand=100, purchase_cost=0) -> dict   # Inventory: QtyOnHand, PurchaseCost
     sales_line(item, qty, unit_price=None, *, tax_code=None, description=None, service_date=None,
                gross=None) -> dict                   # SalesItemLineDetail; `gross` = line total incl. tax
                                                       # (TaxInclusive mode); tax_code defaults to the item's

@@ -128,8 +128,11 @@ def make_item(
     tax_code: str | None = "21",
     description: str | None = None,
     tax_included: bool = False,
+    qty_on_hand: Decimal | str | int = 100,
+    purchase_cost: Decimal | str | int = 0,
 ) -> dict:
-    """An Item like item-19.get.us-sandbox.json; Inventory items track quantity on hand."""
+    """An Item like item-19.get.us-sandbox.json; Inventory items track quantity on hand (`qty_on_hand`, bought at
+    `purchase_cost`), like the Inventory item of item.query-response.us-sandbox.json."""
     if type not in {"Service", "Inventory", "NonInventory", "Group", "Category"}:
         raise ValueError(f"unknown item type {type!r}")
     item: dict[str, Any] = {
@@ -142,13 +145,14 @@ def make_item(
         "UnitPrice": dec(unit_price),
         "Type": type,
         "IncomeAccountRef": _ref("79", "Sales of Product Income"),
-        "PurchaseCost": Decimal(0),
+        "PurchaseCost": dec(purchase_cost),
         "TrackQtyOnHand": type == "Inventory",
         "domain": "QBO",
         "sparse": False,
     }
     if type == "Inventory":
-        item.update(QtyOnHand=Decimal(100), InvStartDate="2026-01-01", AssetAccountRef=_ref("81", "Inventory Asset"))
+        item.update(QtyOnHand=dec(qty_on_hand), InvStartDate="2026-01-01",
+                    AssetAccountRef=_ref("81", "Inventory Asset"))  # fmt: skip
     if id is not None:
         item["Id"] = id
     if sku is not None:

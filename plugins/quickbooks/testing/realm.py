@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import faults
+from . import faults, inventory
 from .builders import kenya_tax_entities
 from .clock import FakeClock
 from .custom_fields import custom_fields_as_saved, preferences
@@ -197,6 +197,7 @@ class Realm:
                 body.pop(key, None)
             prepare(self, entity, body)
             record = self._store(entity, body, by=by or self.ui_user_id)
+            inventory.apply(self, entity, None, record.obj)
             self.writes += by == self.api_user_id
             result = copy.deepcopy(record.obj)
         self._emit(record, "Create")
@@ -239,6 +240,7 @@ class Realm:
                 merged["DocNumber"] = record.obj.get("DocNumber")
             prepare(self, entity, merged)
             merged["SyncToken"] = record.obj["SyncToken"]
+            inventory.apply(self, entity, record.obj, merged)
             record.obj = merged
             self._bump(record, by or self.ui_user_id)
             self.writes += by == self.api_user_id
@@ -255,7 +257,9 @@ class Realm:
     def void(self, entity: str, entity_id: str, sync_token: str | None = None, *, by: str | None = None) -> dict:
         with self.lock:
             record = self._existing(entity, entity_id, sync_token)
+            before = copy.deepcopy(record.obj)
             voided(record.obj)
+            inventory.apply(self, entity, before, record.obj)
             self._bump(record, by or self.ui_user_id)
             self.writes += by == self.api_user_id
             result = copy.deepcopy(record.obj)
@@ -266,6 +270,7 @@ class Realm:
         """Delete: the entity becomes a CDC tombstone `{"domain", "status": "Deleted", "Id", "MetaData"}`."""
         with self.lock:
             record = self._existing(entity, entity_id, sync_token)
+            inventory.apply(self, entity, record.obj, None)
             record.deleted = True
             record.updated = self.clock.now()
             record.obj = {"domain": "QBO", "status": "Deleted", "Id": record.obj["Id"],

@@ -1,0 +1,272 @@
+"""QuickBooks Online inventory (QtyOnHand) as the stock source, against the fake QBO over HTTP (the real
+python-quickbooks) and the strict GavaConnect simulator: the first sync reports an opening adjustment (06) and the
+stock master; a sale typed in QBO lowers QtyOnHand there and is reported as its own stock-out (11) only, never
+as an adjustment; an inventory adjustment in QBO becomes an adjustment_in (06) / adjustment_out (16) after two
+polls agree; a sale beyond stock waits (needs-fix, with the QuickBooks advice) until the quantity on hand is
+raised in QBO; services and non-inventory items never move stock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connector.kra.simulator import Simulator
+from connector.ledger import Ledger
+from connector.ledger.schema import SIGNED
+from connector.mapping import load_mapping
+from connector.pipeline import Pipeline, Source
+from connector.stock import ledger as stock_ledger
+from connector.stock.on_hand import cursor_name
+from plugins.quickbooks.adapter import QuickBooksAdapter
+from plugins.quickbooks.harness import BUYER_PIN, connected_adapter
+from plugins.quickbooks.testing import (
+    FakeQuickBooks,
+    Realm,
+    make_credit_memo,
+    make_customer,
+    make_invoice,
+    make_item,
+    sales_line,
+)
+from tests.conftest import PIN
+from tests.test_stock_flow import start
+from tests.test_stock_sending import drain, sim_master
+
+
+class Shop:
+    """A QBO company with flour (Inventory, 10 on hand, bought at 150), consulting (Service) and bags
+    (NonInventory), connected as source "qbo" of the strict pipeline."""
+
+    def __init__(self, qbo: FakeQuickBooks, sim: Simulator, pipeline: Pipeline) -> None:
+        self.qbo, self.sim, self.pipeline = qbo, sim, pipeline
+        realm, adapter = connected_adapter(qbo)
+        self.realm: Realm = realm
+        self.adapter: QuickBooksAdapter = adapter
+        adapter.ledger = lambda: pipeline.ledger  # type: ignore[method-assign]
+        mapping = load_mapping("quickbooks")
+        pipeline.sources["qbo"] = Source("qbo", adapter, mapping, pipeline.settings.devices[0])
+        self.customer = realm.add("Customer", make_customer("Amani Traders Ltd", pin=BUYER_PIN))
+        self.flour = realm.add("Item", make_item("Flour", type="Inventory", sku="FL-2", unit_price="215.5",
+                                                 qty_on_hand=10, purchase_cost="150"))  # fmt: skip
+        self.consulting = realm.add("Item", make_item("Consulting", sku="SRV-1", unit_price="1500"))
+        self.bags = realm.add("Item", make_item("Bags", type="NonInventory", sku="BAG-1", unit_price="15"))
+
+    @property
+    def ledger(self) -> Ledger:
+        return self.pipeline.ledger
+
+    @property
+    def key(self) -> str:
+        return self.pipeline.settings.devices[0].key
+
+    def poll(self, times: int = 1) -> None:
+        for _ in range(times):
+            self.pipeline.ingest("qbo")
+
+    def sell(self, *lines: tuple[dict, int]) -> dict:
+        return self.realm.add("Invoice", make_invoice(self.customer, [sales_line(item, qty) for item, qty in lines]))
+
+    def on_hand(self) -> Decimal:
+        return Decimal(str(self.realm.get("Item", self.flour["Id"])["QtyOnHand"]))
+
+    def adjust(self, quantity: int) -> None:
+        """An inventory adjustment in QBO: the item's quantity on hand set to `quantity`."""
+        self.realm.edit("Item", self.flour["Id"], QtyOnHand=Decimal(quantity))
+
+    def stock_docs(self) -> list[Any]:
+        return self.ledger.documents("kind = 'stock'")
+
+    def adjustments(self) -> list[Any]:
+        return [d for d in self.stock_docs() if d.external_id.startswith("on-hand:")]
+
+    def document(self, entity_id: str, kind: str = "invoice") -> Any:
+        return self.ledger.find("qbo", entity_id, kind)
+
+    def flour_code(self) -> str:
+        from connector.ledger import items as item_store
+
+        known = item_store.registered_code(self.ledger.db, PIN, "FL-2")
+        assert known is not None
+        return known[0]
+
+    def kra_quantity(self) -> Decimal:
+        return stock_ledger.quantity_of(self.ledger, self.key, self.flour_code())
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    with FakeQuickBooks() as qbo:
+        for sim, pipeline in start(tmp_path):
+            yield Shop(qbo, sim, pipeline)
+
+
+def sim_ios(sim: Simulator) -> dict[int, str]:
+    return {int(r.key): r.body["sarTyCd"] for r in sim.store.records("stock_io", tin=PIN, bhf_id="00")}
+
+
+def test_first_sync_reports_the_opening_stock_and_its_master(shop: Shop) -> None:
+    shop.poll()
+    (opening,) = shop.adjustments()
+    move = stock_ledger.move_of(opening)
+    assert (opening.external_id, opening.number) == (f"on-hand:{shop.flour['Id']}:1", "QuickBooks opening stock Flour")
+    assert move.kind == "adjustment_in" and move.lines[0].quantity == Decimal(10)
+    assert (move.lines[0].item.code, move.lines[0].unit_cost, move.lines[0].taxes[0].code) == ("FL-2", 150, "21")
+    drain(shop.pipeline)
+    opening = shop.ledger.get(opening.id)
+    assert opening.state == "accepted" and opening.stock_number == 1, opening.reason
+    assert opening.request["sarTyCd"] == "06" and opening.request["itemList"][0]["qty"] == 10
+    assert opening.request["itemList"][0]["prc"] == 150  # PurchaseCost, VAT excluded
+    assert shop.kra_quantity() == Decimal(10) and sim_master(shop.sim, shop.flour_code()) == Decimal(10)
+    shop.poll(3)
+    assert len(shop.stock_docs()) == 1  # nothing changed: nothing more
+    assert shop.adapter.stock_on_hand(None, ["FL-2", "SRV-1", "BAG-1"]) == {"FL-2": Decimal(10)}
+
+
+def test_a_sale_typed_in_quickbooks_is_its_stock_out_never_an_adjustment(shop: Shop) -> None:
+    shop.poll()
+    drain(shop.pipeline)
+    invoice = shop.sell((shop.flour, 3), (shop.consulting, 1))
+    assert shop.on_hand() == Decimal(7)  # QBO lowered it when the invoice was saved
+    shop.poll()  # the invoice is read first, so 7 is what the ledger expects: no adjustment
+    drain(shop.pipeline)
+    sold = shop.document(invoice["Id"])
+    assert sold.state in SIGNED, sold.reason
+    out = shop.ledger.find("qbo", f"sale-out:{sold.id}", "stock")
+    assert out is not None and out.state == "accepted" and out.request["itemList"][0]["qty"] == 3
+    assert len(out.request["itemList"]) == 1  # consulting is a service: no stock
+    memo = shop.realm.add("CreditMemo", make_credit_memo(shop.customer, [sales_line(shop.flour, 1)],
+                                                         linked_txn=[{"TxnId": invoice["Id"], "TxnType": "Invoice"}]))
+    assert shop.on_hand() == Decimal(8)
+    shop.poll(3)
+    drain(shop.pipeline)
+    note = shop.document(memo["Id"], "credit_note")
+    assert note.state in SIGNED, note.reason
+    shop.poll(3)
+    assert len(shop.adjustments()) == 1  # the opening only
+    assert (shop.kra_quantity(), sim_master(shop.sim, shop.flour_code())) == (Decimal(8), Decimal(8))
+    assert sim_ios(shop.sim) == {1: "06", 2: "11", 3: "03"}
+
+
+def test_a_sale_saved_between_the_invoice_read_and_the_quantity_read_is_no_adjustment(shop: Shop) -> None:
+    shop.poll()
+    drain(shop.pipeline)
+    rows, typed = shop.adapter.stock.rows, []
+
+    def a_bookkeeper_saves_a_sale_meanwhile() -> list[dict]:
+        if not typed:
+            typed.append(shop.sell((shop.flour, 2)))  # after our invoice read, before our Item query
+        return rows()
+
+    shop.adapter.stock.rows = a_bookkeeper_saves_a_sale_meanwhile  # type: ignore[method-assign]
+    shop.poll()  # QBO shows 8, the ledger does not know the sale yet: seen once, not reported
+    assert len(shop.adjustments()) == 1
+    shop.poll(3)  # the sale is in the ledger now: 8 is expected
+    drain(shop.pipeline)
+    assert shop.document(typed[0]["Id"]).state in SIGNED
+    assert len(shop.adjustments()) == 1 and shop.kra_quantity() == Decimal(8)
+    assert shop.ledger.cursor(cursor_name("qbo")) is not None
+
+
+def test_an_inventory_adjustment_in_quickbooks_is_reported_once_two_polls_agree(shop: Shop) -> None:
+    shop.poll()
+    drain(shop.pipeline)
+    shop.adjust(15)  # 5 found in the store room
+    shop.poll()
+    assert len(shop.adjustments()) == 1  # seen once
+    shop.poll()
+    adjustment = shop.adjustments()[-1]
+    assert adjustment.external_id == f"on-hand:{shop.flour['Id']}:2" and adjustment.number == "QuickBooks stock Flour"
+    drain(shop.pipeline)
+    adjustment = shop.ledger.get(adjustment.id)
+    assert adjustment.state == "accepted", adjustment.reason
+    assert adjustment.request["sarTyCd"] == "06" and adjustment.request["itemList"][0]["qty"] == 5
+    assert (shop.kra_quantity(), sim_master(shop.sim, shop.flour_code())) == (Decimal(15), Decimal(15))
+
+    shop.adjust(11)  # 4 spoilt
+    shop.poll(2)
+    drain(shop.pipeline)
+    lowered = shop.adjustments()[-1]
+    assert lowered.state == "accepted" and lowered.request["sarTyCd"] == "16", lowered.reason
+    assert lowered.request["itemList"][0]["qty"] == 4
+    assert (shop.kra_quantity(), sim_master(shop.sim, shop.flour_code())) == (Decimal(11), Decimal(11))
+    shop.poll(3)
+    assert len(shop.adjustments()) == 3
+    assert sim_ios(shop.sim) == {1: "06", 2: "06", 3: "16"}
+
+
+def test_a_change_seen_once_then_undone_is_not_reported(shop: Shop) -> None:
+    shop.poll()
+    drain(shop.pipeline)
+    shop.adjust(12)
+    shop.poll()
+    shop.adjust(10)  # typed by mistake and put back before the next poll
+    shop.poll(3)
+    assert len(shop.adjustments()) == 1
+
+
+def test_a_sale_beyond_stock_waits_until_the_quantity_is_raised_in_quickbooks(shop: Shop) -> None:
+    shop.poll()
+    drain(shop.pipeline)
+    invoice = shop.sell((shop.flour, 14))
+    assert shop.on_hand() == Decimal(-4)  # QBO lets the sale go below zero
+    shop.poll(3)  # QBO's -4 is what KRA would hold after the sale: nothing is made up for it
+    drain(shop.pipeline)
+    short = shop.document(invoice["Id"])
+    assert short.state == "needs-fix" and short.invoice_number is None
+    assert "KRA has 10 in stock on record for device" in short.reason and "this sale needs 14" in short.reason
+    assert "raise the item's quantity on hand in QuickBooks (qbo)" in short.reason
+    assert len(shop.adjustments()) == 1
+
+    shop.adjust(0)  # the 4 bags of flour the bookkeeper forgot to receive
+    shop.poll(2)
+    drain(shop.pipeline)
+    raised = shop.adjustments()[-1]
+    assert raised.state == "accepted" and raised.request["itemList"][0]["qty"] == 4, raised.reason
+    sold = shop.document(invoice["Id"])
+    assert sold.state in SIGNED, sold.reason  # queued again by the accepted stock-in, and signed
+    assert (shop.kra_quantity(), sim_master(shop.sim, shop.flour_code())) == (Decimal(0), Decimal(0))
+    shop.poll(3)
+    assert len(shop.adjustments()) == 2
+
+
+def test_a_sale_beyond_stock_voided_in_quickbooks_gives_its_quantity_back_and_moves_nothing(shop: Shop) -> None:
+    shop.poll()
+    drain(shop.pipeline)
+    invoice = shop.sell((shop.flour, 14))
+    shop.poll()
+    drain(shop.pipeline)
+    assert shop.document(invoice["Id"]).state == "needs-fix"
+    shop.realm.void("Invoice", invoice["Id"])  # instead of raising the quantity
+    assert shop.on_hand() == Decimal(10)
+    shop.poll(3)
+    drain(shop.pipeline)
+    voided = shop.document(invoice["Id"])
+    assert voided.state == "needs-fix" and voided.canonical is None and "voided in QuickBooks" in voided.reason
+    assert len(shop.adjustments()) == 1 and shop.kra_quantity() == Decimal(10)
+
+
+def test_services_and_non_inventory_items_never_move_stock(shop: Shop) -> None:
+    invoice = shop.sell((shop.consulting, 2))
+    shop.sell((shop.bags, 5))  # QBO keeps no quantity of it: never an adjustment (its sale needs stock at KRA)
+    shop.poll(3)
+    drain(shop.pipeline)
+    sold = shop.document(invoice["Id"])
+    assert sold.state in SIGNED, sold.reason
+    assert [d.external_id for d in shop.stock_docs()] == [f"on-hand:{shop.flour['Id']}:1"]
+    assert [item.item.code for item in shop.adapter.inventory()] == ["FL-2"]
+
+
+def test_first_sync_counts_the_unsigned_sales_quickbooks_already_took_off(shop: Shop) -> None:
+    invoice = shop.sell((shop.flour, 4))  # typed before the connector's first poll: QBO shows 6
+    shop.poll()
+    (opening,) = shop.adjustments()
+    assert stock_ledger.move_of(opening).lines[0].quantity == Decimal(10)  # 6 on hand + 4 not yet signed
+    drain(shop.pipeline)
+    assert shop.document(invoice["Id"]).state in SIGNED
+    assert shop.kra_quantity() == Decimal(6) == shop.on_hand()
+    shop.poll(3)
+    assert len(shop.adjustments()) == 1
