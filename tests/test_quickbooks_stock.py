@@ -270,3 +270,90 @@ def test_first_sync_counts_the_unsigned_sales_quickbooks_already_took_off(shop: 
     assert shop.kra_quantity() == Decimal(6) == shop.on_hand()
     shop.poll(3)
     assert len(shop.adjustments()) == 1
+
+
+def test_the_fake_moves_quantity_on_hand_like_quickbooks_through_the_library(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    from quickbooks.objects.creditmemo import CreditMemo
+    from quickbooks.objects.invoice import Invoice as QboInvoice
+    from quickbooks.objects.item import Item
+
+    from plugins.quickbooks.testing import quickbooks_client
+
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    with FakeQuickBooks() as qbo:
+        realm = qbo.add_realm("9130350000000001")
+        qb = quickbooks_client(qbo, qbo.issue_tokens(realm.realm_id))
+        customer = realm.add("Customer", make_customer("Amani Traders Ltd"))
+        flour = realm.add("Item", make_item("Flour", type="Inventory", qty_on_hand=10))
+        service = realm.add("Item", make_item("Consulting"))
+
+        def on_hand() -> Decimal:
+            return Item.get(flour["Id"], qb=qb).QtyOnHand
+
+        body = make_invoice(customer, [sales_line(flour, 3), sales_line(service, 2)])
+        created = qb.create_object("Invoice", json.dumps(body, default=str))["Invoice"]
+        assert on_hand() == Decimal(7)  # saving the invoice took 3 off; the service moves nothing
+        lines = [sales_line(flour, 5)]
+        qb.update_object("Invoice", json.dumps({"Id": created["Id"], "SyncToken": created["SyncToken"], "sparse": True,
+                                                "Line": lines}, default=str))  # fmt: skip
+        assert on_hand() == Decimal(5)  # the difference of the new version
+        qb.update_object("Invoice", json.dumps({"Id": created["Id"], "SyncToken": "1", "sparse": True,
+                                                "PrivateNote": "KRA receipt"}))  # fmt: skip
+        assert on_hand() == Decimal(5)  # a write-back (no lines) moves nothing
+        QboInvoice.get(created["Id"], qb=qb).void(qb=qb)
+        assert on_hand() == Decimal(10)
+        memo = CreditMemo.from_json(qb.create_object("CreditMemo", json.dumps(
+            make_credit_memo(customer, [sales_line(flour, 2)]), default=str))["CreditMemo"])  # fmt: skip
+        assert on_hand() == Decimal(12)
+        memo.delete(qb=qb)
+        assert on_hand() == Decimal(10)
+        again = realm.add("Invoice", make_invoice(customer, [sales_line(flour, 11)]))
+        assert on_hand() == Decimal(-1)  # QBO lets a sale go beyond the quantity on hand
+        realm.delete("Invoice", again["Id"])
+        realm.edit("Item", flour["Id"], QtyOnHand=Decimal(25))  # an inventory adjustment
+        assert on_hand() == Decimal(25) and realm.get("Item", service["Id"]).get("QtyOnHand") is None
+
+
+def test_an_adjustment_recorded_just_before_a_crash_is_not_numbered_twice(shop: Shop) -> None:
+    shop.poll()
+    drain(shop.pipeline)
+    shop.ledger.set_cursor(cursor_name("qbo"), None)  # what a crash after recording, before the cursor, leaves
+    shop.adjust(13)
+    shop.poll(2)
+    assert [d.external_id for d in shop.adjustments()] == [f"on-hand:{shop.flour['Id']}:{n}" for n in (1, 2)]
+    drain(shop.pipeline)
+    assert shop.kra_quantity() == Decimal(13)
+
+
+def test_cost_is_the_purchase_cost_without_vat_else_the_sales_price(shop: Shop) -> None:
+    shop.realm.edit("Item", shop.flour["Id"], PurchaseCost=Decimal("116"), PurchaseTaxIncluded=True)
+    rice = shop.realm.add("Item", make_item("Rice", type="Inventory", sku="RC-1", unit_price="232", tax_included=True,
+                                            qty_on_hand=4))  # fmt: skip
+    oil = shop.realm.add("Item", make_item("Oil", type="Inventory", sku="OIL-1", unit_price="0", tax_code=None,
+                                           qty_on_hand=2))  # fmt: skip
+    items = {item.item.code: item for item in shop.adapter.inventory()}
+    assert items["FL-2"].unit_cost == Decimal(100)  # 116 with VAT at 16 %
+    assert items["RC-1"].unit_cost == Decimal(200)  # no purchase cost: the sales price, VAT excluded
+    assert (items["OIL-1"].unit_cost, items["OIL-1"].taxes[0].code) == (0, "NotApplicable")
+    assert (rice["Id"], oil["Id"]) == (items["RC-1"].external_id, items["OIL-1"].external_id)
+
+
+def test_an_opening_without_any_cost_goes_once_the_cost_is_entered_in_quickbooks(shop: Shop) -> None:
+    shop.realm.edit("Item", shop.flour["Id"], PurchaseCost=Decimal(0), UnitPrice=Decimal(0))
+    shop.poll()
+    drain(shop.pipeline)
+    (opening,) = shop.adjustments()
+    opening = shop.ledger.get(opening.id)
+    assert opening.state == "needs-fix" and "unit_cost" in opening.reason and opening.stock_number is None
+    shop.poll(2)
+    assert shop.ledger.get(opening.id).state == "needs-fix" and len(shop.adjustments()) == 1  # not again
+    shop.realm.edit("Item", shop.flour["Id"], PurchaseCost=Decimal(140))
+    shop.poll()
+    drain(shop.pipeline)
+    opening = shop.ledger.get(opening.id)
+    assert opening.state == "accepted" and opening.request["itemList"][0]["prc"] == 140, opening.reason
+    assert len(shop.adjustments()) == 1 and shop.kra_quantity() == Decimal(10)

@@ -35,7 +35,7 @@ from connector.adapters import InventoryItem, KnowsStockOnHand
 from connector.clock import EAT, now_utc
 from connector.errors import ConfigurationError, SecretKeyError
 from connector.ledger import items as item_store
-from connector.ledger.schema import DISCARDED, SIGNED, STATES
+from connector.ledger.schema import DISCARDED, NEEDS_FIX, SIGNED, STATES
 from connector.models import Invoice
 from connector.stock.after_sale import CATCH_UP_BATCH, checked_mark, external_id_of, is_goods, movement_of
 from connector.stock.ledger import KIND, levels, move_of, record_move
@@ -90,8 +90,32 @@ def reconcile(pipeline: Pipeline, source: Source) -> set[str]:
             data = {"external_id": f"on-hand:{item.external_id}", "number": _number(label, item, "stock"),
                     "item": item.item.code if item.item is not None else None}  # fmt: skip
             devices.add(_record_problem(pipeline, source, data, exc))
+    devices |= _refresh(pipeline, source, book, inventory)
     state.last = last
     ledger.set_cursor(name, state.dump())
+    return devices
+
+
+def _refresh(pipeline: Pipeline, source: Source, book: Book, inventory: list[InventoryItem]) -> set[str]:
+    """An adjustment of ours that needs fixing (no cost, an item KRA refused…) and holds no sarNo is recorded
+    again with the item as the source has it now (same quantity), so correcting the item in the source is
+    what sends it."""
+    by_id = {item.external_id: item for item in inventory}
+    devices = set()
+    for doc in book.to_fix:
+        if doc.source != source.name:
+            continue
+        item = by_id.get(doc.external_id.split(":")[1])
+        move = move_of(doc)
+        if item is None or len(move.lines) != 1:
+            continue
+        line = move.lines[0]
+        current = line.model_copy(update={"item": item.item, "unit": item.unit, "unit_cost": item.unit_cost,
+                                          "taxes": item.taxes})  # fmt: skip
+        if current != line:
+            record_move(pipeline.ledger, doc.device_key, move.model_copy(update={"lines": [current]}))
+            devices.add(doc.device_key)
+            log.info("%s: %s recorded again with the item as %s has it now", source.name, doc.number, source.name)
     return devices
 
 
@@ -123,6 +147,7 @@ class Book:
     pending: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     stock_waiting: set[str] = field(default_factory=set)  # item codes with a stock document not yet accepted
     codes: dict[str, str | None] = field(default_factory=dict)  # source item code -> registered KRA code
+    to_fix: list[Any] = field(default_factory=list)  # adjustments of ours that are needs-fix and hold no sarNo
 
     @classmethod
     def of(cls, pipeline: Pipeline, device: DeviceSettings) -> Book:
@@ -160,6 +185,8 @@ class Book:
             for line in move.lines:
                 self.pending[line.item.code] += line.quantity if move.incoming else -line.quantity
                 self.stock_waiting.add(line.item.code)
+            if doc.state == NEEDS_FIX and doc.stock_number is None and doc.external_id.startswith("on-hand:"):
+                self.to_fix.append(doc)
 
     def _unsigned_documents(self, device_key: str, start: Any) -> None:
         for doc in self._open(device_key, ("invoice", "credit_note")):
