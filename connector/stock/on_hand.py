@@ -68,7 +68,14 @@ def reconcile(pipeline: Pipeline, source: Source) -> set[str]:
     if start is not None and now_utc().astimezone(EAT).date() < start:
         return set()  # moves before start_date are never reported: nothing is, until then
     devices = read_sales_first(pipeline, source)
-    inventory = adapter.inventory()
+    try:
+        inventory = adapter.inventory()
+    except INFRASTRUCTURE:
+        raise
+    except Exception as exc:  # the sales still go; the quantities are compared at the next poll
+        log.warning("%s: quantities on hand could not be read (%s: %s): stock is compared at the next poll",
+                    source.name, type(exc).__name__, str(exc)[:300])  # fmt: skip
+        return devices
     ledger, device, name = pipeline.ledger, source.device, cursor_name(source.name)
     state = _State.load(ledger.cursor(name))
     book = Book.of(pipeline, device)
