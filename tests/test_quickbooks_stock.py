@@ -33,6 +33,7 @@ from plugins.quickbooks.testing import (
     sales_line,
 )
 from tests.conftest import PIN
+from tests.postgres_helpers import postgres_url  # noqa: F401  (a fixture)
 from tests.test_stock_flow import start
 from tests.test_stock_sending import drain, sim_master
 
@@ -104,6 +105,28 @@ def shop(tmp_path: Path) -> Iterator[Shop]:
             yield Shop(qbo, sim, pipeline)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_ledger_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
+    """The shop with the ledger on each backend in turn."""
+    from pydantic import SecretStr
+
+    from tests import test_stock_flow
+
+    original = make_settings = test_stock_flow.make_settings
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+
+        def make_settings(*args: Any, **kwargs: Any) -> Any:  # type: ignore[no-redef]
+            settings = original(*args, **kwargs)
+            settings.ledger.url = SecretStr(url)
+            return settings
+
+    with pytest.MonkeyPatch.context() as patch, FakeQuickBooks() as qbo:
+        patch.setattr(test_stock_flow, "make_settings", make_settings)
+        for sim, pipeline in start(tmp_path):
+            yield Shop(qbo, sim, pipeline)
+
+
 def sim_ios(sim: Simulator) -> dict[int, str]:
     return {int(r.key): r.body["sarTyCd"] for r in sim.store.records("stock_io", tin=PIN, bhf_id="00")}
 
@@ -126,7 +149,8 @@ def test_first_sync_reports_the_opening_stock_and_its_master(shop: Shop) -> None
     assert shop.adapter.stock_on_hand(None, ["FL-2", "SRV-1", "BAG-1"]) == {"FL-2": Decimal(10)}
 
 
-def test_a_sale_typed_in_quickbooks_is_its_stock_out_never_an_adjustment(shop: Shop) -> None:
+def test_a_sale_typed_in_quickbooks_is_its_stock_out_never_an_adjustment(any_ledger_shop: Shop) -> None:
+    shop = any_ledger_shop
     shop.poll()
     drain(shop.pipeline)
     invoice = shop.sell((shop.flour, 3), (shop.consulting, 1))
@@ -208,7 +232,8 @@ def test_a_change_seen_once_then_undone_is_not_reported(shop: Shop) -> None:
     assert len(shop.adjustments()) == 1
 
 
-def test_a_sale_beyond_stock_waits_until_the_quantity_is_raised_in_quickbooks(shop: Shop) -> None:
+def test_a_sale_beyond_stock_waits_until_the_quantity_is_raised_in_quickbooks(any_ledger_shop: Shop) -> None:
+    shop = any_ledger_shop
     shop.poll()
     drain(shop.pipeline)
     invoice = shop.sell((shop.flour, 14))
