@@ -50,6 +50,9 @@ def ensure(db: Any) -> None:
         with _ENSURED_GUARD:
             if db.url in _ENSURED:
                 return
+            if _complete(db):  # nothing to create: no DDL, so no table lock to deadlock with a running host
+                _ENSURED.add(db.url)
+                return
             with db.transaction():
                 db.lock("etims-connector schema")
                 _create(db)
@@ -58,6 +61,28 @@ def ensure(db: Any) -> None:
     path = database_file(db)
     with file_lock(path.with_name(path.name + ".schema-lock") if path else None):
         _create(db)
+
+
+def _complete(db: Any) -> bool:
+    """Whether a PostgreSQL ledger already has every table, index and added column. Even `CREATE INDEX IF NOT
+    EXISTS` of an index that exists takes a share lock on its table until commit (and `ALTER TABLE … ADD COLUMN
+    IF NOT EXISTS` an exclusive one), which deadlocks with a host writing documents and exchanges meanwhile."""
+    import re
+
+    from connector.stock.schema import NUMBER_INDEX
+
+    script = script_for("postgresql") + NUMBER_INDEX
+    tables = set(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", script))
+    indexes = set(re.findall(r"CREATE (?:UNIQUE )?INDEX IF NOT EXISTS (\w+)", script))
+    found_tables = {r[0] for r in db.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()}  # fmt: skip
+    found_indexes = {r[0] for r in db.execute(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()").fetchall()}  # fmt: skip
+    columns = {tuple(r) for r in db.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+        " AND table_name IN ('documents', 'item_sequences')").fetchall()}  # fmt: skip
+    added = {("documents", "stock_number"), ("item_sequences", "claimed_by"), ("item_sequences", "claim_expires")}
+    return tables <= found_tables and indexes <= found_indexes and added <= columns
 
 
 def _create(db: Any) -> None:
@@ -178,5 +203,7 @@ LEDGER_TABLES = """
         );
         -- for the periodic scans (sweep, monitor, status): documents by state, exchanges by device
         CREATE INDEX IF NOT EXISTS documents_state ON documents (state, device_key);
+        -- a device's waiting stock documents (head_of_device): without it, every queued sale is read to find none
+        CREATE INDEX IF NOT EXISTS documents_device_kind_state ON documents (device_key, kind, state);
         CREATE INDEX IF NOT EXISTS exchanges_device_outcome ON exchanges (device_key, outcome, at)
         """

@@ -344,7 +344,13 @@ class Ledger:
         )
         if numbered:
             return numbered[0]
-        waiting = self.documents(f"device_key = ? AND state IN ({_marks(WAITING)})", [device_key, *WAITING], limit=1)
+        first = self.db.execute(  # the oldest id first (an index walk), then that one row: no sort of the queue
+            f"SELECT MIN(id) FROM documents WHERE device_key = ? AND state IN ({_marks(WAITING)})",
+            [device_key, *WAITING],
+        ).fetchone()
+        if first is None or first[0] is None:
+            return None
+        waiting = self.documents("id = ?", [first[0]])
         return waiting[0] if waiting else None
 
     def devices_with_work(self) -> list[str]:
