@@ -402,3 +402,51 @@ def test_quantities_quickbooks_refuses_to_give_never_hold_up_the_sales(shop: Sho
     assert sold.state in SIGNED, sold.reason
     shop.poll(3)
     assert len(shop.adjustments()) == 1 and shop.kra_quantity() == Decimal(8)
+
+
+def test_in_the_daemon_the_opening_a_sale_and_an_adjustment_reach_kra(tmp_path: Path) -> None:
+    from connector.config import SourceSettings
+    from connector.daemon import Daemon
+    from connector.kra.simulator import SimulatorConfig, start_simulator
+    from connector.source_credentials import SourceSecrets
+    from connector.testing import wait_for
+    from plugins.quickbooks.harness import REALM, connect_secrets, fake_options
+    from tests.conftest import initialise_all, make_settings
+
+    config = SimulatorConfig(port=0, profile="gavaconnect", oauth_clients={"key-1": "secret-1"}, seed=3)
+    with start_simulator(config) as sim, FakeQuickBooks() as qbo:
+        realm = qbo.add_realm(REALM)
+        customer = realm.add("Customer", make_customer("Amani Traders Ltd", pin=BUYER_PIN))
+        flour = realm.add("Item", make_item("Flour", type="Inventory", sku="FL-2", qty_on_hand=10, purchase_cost=150))
+        settings = make_settings(tmp_path, sim.gavaconnect_base, profile="gavaconnect", token_url=sim.token_url,
+                                 consumer_key="key-1", consumer_secret="secret-1", apigee_app_id="app-1")  # fmt: skip
+        settings.sources = [SourceSettings(name="qbo", adapter="quickbooks", interval_seconds=0.3,
+                                           options=fake_options(qbo))]  # fmt: skip
+        context = initialise_all(settings)
+        connect_secrets(qbo, REALM, SourceSecrets.for_context(context, "qbo"))
+        context.close()
+        daemon = Daemon(settings, workers=2)
+        daemon.start()
+        try:
+            ledger = Ledger(daemon.context.db)
+
+            def accepted(external_id: str) -> bool:
+                found = ledger.find("qbo", external_id, "stock")
+                return found is not None and found.state == "accepted"
+
+            wait_for(lambda: accepted(f"on-hand:{flour['Id']}:1"), what="the opening stock accepted")
+            invoice = realm.add("Invoice", make_invoice(customer, [sales_line(flour, 4)]))
+
+            def sold() -> bool:
+                doc = ledger.find("qbo", invoice["Id"], "invoice")
+                return doc is not None and doc.state in SIGNED and accepted(f"sale-out:{doc.id}")
+
+            wait_for(sold, what="the sale and its stock-out")
+            realm.edit("Item", flour["Id"], QtyOnHand=Decimal(9))  # 3 found
+            wait_for(lambda: accepted(f"on-hand:{flour['Id']}:2"), what="the adjustment accepted")
+            code = ledger.find("qbo", f"on-hand:{flour['Id']}:2", "stock").request["itemList"][0]["itemCd"]
+            wait_for(lambda: sim_master(sim, code) == Decimal(9), what="the stock master at 9")
+        finally:
+            daemon.stop()
+        ios = sim_ios(sim)
+        assert sorted(ios.values()) == ["06", "06", "11"] and len(ledger.documents("kind = 'stock'")) == 3
