@@ -450,3 +450,15 @@ def test_in_the_daemon_the_opening_a_sale_and_an_adjustment_reach_kra(tmp_path: 
             daemon.stop()
         ios = sim_ios(sim)
         assert sorted(ios.values()) == ["06", "06", "11"] and len(ledger.documents("kind = 'stock'")) == 3
+
+
+def test_an_item_made_inactive_in_quickbooks_takes_its_stock_out(shop: Shop) -> None:
+    shop.poll()
+    drain(shop.pipeline)
+    shop.realm.edit("Item", shop.flour["Id"], Active=False, QtyOnHand=Decimal(0))  # QBO zeroes an inactive item
+    shop.poll(2)
+    drain(shop.pipeline)
+    gone = shop.adjustments()[-1]
+    assert gone.state == "accepted" and gone.request["sarTyCd"] == "16" and gone.request["itemList"][0]["qty"] == 10
+    assert shop.kra_quantity() == Decimal(0)
+    assert any(b"Active IN (true, false)" in r.body for r in shop.realm.request_log)  # real QBO: active only

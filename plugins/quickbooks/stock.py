@@ -32,7 +32,9 @@ from plugins.quickbooks.reading import Reader
 
 log = logging.getLogger("plugins.quickbooks")
 
-INVENTORY_QUERY = "SELECT *, Sku FROM Item WHERE Type = 'Inventory'"
+# Inactive items too (a QBO query returns active ones only unless it names Active): making an item inactive
+# sets its quantity to 0 in QBO, which KRA must hear about.
+INVENTORY_QUERY = "SELECT *, Sku FROM Item WHERE Type = 'Inventory' AND Active IN (true, false)"
 COST_PLACES = Decimal("0.000001")  # the canonical Price keeps at most 6 decimals
 HUNDRED = Decimal(100)
 
