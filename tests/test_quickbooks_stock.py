@@ -462,3 +462,23 @@ def test_an_item_made_inactive_in_quickbooks_takes_its_stock_out(shop: Shop) -> 
     assert gone.state == "accepted" and gone.request["sarTyCd"] == "16" and gone.request["itemList"][0]["qty"] == 10
     assert shop.kra_quantity() == Decimal(0)
     assert any(b"Active IN (true, false)" in r.body for r in shop.realm.request_log)  # real QBO: active only
+
+
+def test_stock_status_shows_quickbooks_quantity_on_hand_and_a_change_not_yet_reported(shop: Shop) -> None:
+    from connector.stock.report import add_source_quantities, device_stock
+
+    def flour_row() -> Any:
+        report = device_stock(shop.ledger, shop.pipeline.settings.devices[0])
+        add_source_quantities(report, "qbo", shop.adapter, shop.pipeline.settings.devices[0].name)
+        (row,) = [item for item in report.items if item.source_code == "FL-2"]
+        return row
+
+    shop.poll()
+    drain(shop.pipeline)
+    shop.sell((shop.flour, 3))
+    shop.poll()  # read, not yet signed
+    row = flour_row()
+    assert (row.on_record, row.unsigned, row.source, row.difference) == (10, 3, 7, 0)
+    shop.adjust(9)
+    shop.poll()  # seen once: not reported yet, and stock status shows it
+    assert (flour_row().source, flour_row().difference) == (9, 2)
