@@ -33,6 +33,7 @@ from connector.kra import results
 from connector.kra.auth import GavaConnectToken
 from connector.kra.endpoints import ENDPOINTS, Endpoint
 from connector.kra.results import Meaning, Outcome
+from connector.kra.transport import DeadlineAfterSend, TooLarge, lean_for
 from connector.kra.watchdog import WATCHDOG
 
 log = logging.getLogger("connector.kra")
@@ -65,13 +66,7 @@ LIST_LOOKUPS = {
 RECEIPT_ENDPOINTS = {"save_sale", "select_invoice"}
 
 
-class _DeadlineAfterSend(Exception):
-    """The call deadline passed while the answer was being read."""
-
-
-class _TooLarge(Exception):
-    def __init__(self, status: int, head: bytes) -> None:
-        self.status, self.head = status, head
+_DeadlineAfterSend, _TooLarge = DeadlineAfterSend, TooLarge  # shared with the lean path (connector/kra/transport)
 
 
 @functools.lru_cache(maxsize=256)
@@ -303,6 +298,9 @@ class KraClient:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise httpx.ConnectTimeout("the call deadline passed before the request could be sent")
+        lean = lean_for(self.http)
+        if lean is not None:  # a plain client: keep-alive over http.client, httpx's rules (connector/kra/transport)
+            return lean.post(url, content, headers, min(limit, remaining), min(limit, 10.0, remaining), deadline, cap)
         timeout = httpx.Timeout(min(limit, remaining), connect=min(limit, 10.0, remaining))
         request = self.http.build_request("POST", _parsed(url), content=content, headers=headers, timeout=timeout)
         response = self.http.send(request, stream=True)

@@ -1,0 +1,126 @@
+"""The lean HTTP path of KRA calls (connector/kra/transport.py) over real sockets: one kept-alive connection per
+thread, a connection the server closed while idle is never written into, a client with hooks or a proxy goes
+through httpx as it is, and a connection that could not be opened is "never sent"."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from connector import jsonio
+from connector.devices import DeviceCredentials
+from connector.kra import transport
+from connector.kra.results import Outcome
+from connector.kra.simulator import SimulatorConfig, start_simulator
+from tests.conftest import PIN
+from tests.test_client import client_for, initialised, item_request
+
+
+class Answers(BaseHTTPRequestHandler):
+    """Answers every POST with 001 (no data) and keeps the connection alive, or with `close_idle` shuts it after
+    the answer without saying so (what a server's keep-alive timeout does)."""
+
+    protocol_version = "HTTP/1.1"
+    connections: list[tuple[str, int]] = []
+    close_idle = False
+
+    def setup(self) -> None:
+        super().setup()
+        type(self).connections.append(self.client_address)
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = jsonio.dumps({"resultCd": "001", "resultMsg": "no data", "resultDt": "20261122103000", "data": None})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()  # no "Connection: close": the client may keep it
+        self.wfile.write(body.encode())
+        self.wfile.flush()
+        if type(self).close_idle:
+            self.close_connection = True  # the server drops the idle connection (a keep-alive timeout)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, type[Answers]]]:
+    handler = type("Handler", (Answers,), {"connections": [], "close_idle": False})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/etims-api", handler
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def device_client(base: str, http: httpx.Client | None = None):
+    client = client_for(base, credentials=DeviceCredentials(PIN, "00", "k" * 32))
+    if http is not None:
+        client.http = http
+    return client
+
+
+def test_calls_of_one_thread_share_one_kept_alive_connection(server) -> None:
+    base, handler = server
+    client = device_client(base)
+    assert transport.lean_for(client.http) is not None
+    for _ in range(5):
+        assert client.select_codes("20180101000000").outcome is Outcome.NO_DATA
+    assert len(handler.connections) == 1
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_written_into(server) -> None:
+    base, handler = server
+    handler.close_idle = True
+    client = device_client(base)
+    for _ in range(4):  # each call finds the last connection closed: a new one, never an unknown outcome
+        result = client.select_codes("20180101000000")
+        assert result.outcome is Outcome.NO_DATA, result.describe()
+        threading.Event().wait(0.05)  # the server's close has arrived
+    assert len(handler.connections) == 4
+
+
+def test_a_client_with_event_hooks_or_a_proxy_is_used_as_it_is(server, monkeypatch: pytest.MonkeyPatch) -> None:
+    base, _ = server
+    seen: list[str] = []
+    hooked = httpx.Client(event_hooks={"request": [lambda request: seen.append(request.url.path)]})
+    assert transport.lean_for(hooked) is None
+    assert device_client(base, hooked).select_codes("20180101000000").outcome is Outcome.NO_DATA
+    assert seen == ["/etims-api/selectCodeList"]
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    assert transport.lean_for(httpx.Client()) is None  # proxies from the environment: httpx's own way
+    closed = httpx.Client()
+    closed.close()
+    assert transport.lean_for(closed) is None  # httpx refuses in its own words
+
+
+def test_a_port_that_refuses_is_never_sent() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: refused
+        result = device_client(f"http://127.0.0.1:{port}/etims-api").select_codes("20180101000000")
+    assert result.outcome is Outcome.RETRY_LATER and "never left" in result.message
+
+
+def test_threads_keep_their_own_connections_against_the_simulator() -> None:
+    with start_simulator(SimulatorConfig(port=0, seed=5)) as sim:
+        client = initialised(client_for(sim.legacy_base))
+        outcomes: list[Outcome] = []
+
+        def work() -> None:
+            for _ in range(10):
+                outcomes.append(client.save_item(item_request()).outcome)
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert outcomes == [Outcome.ACCEPTED] * 40
