@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from connector.adapters import KnowsStockOnHand
 from connector.clock import now_eat, parse_kra_datetime
 from connector.config import PurchaseSettings, Settings
 from connector.context import Context
@@ -385,6 +386,26 @@ def test_a_confirmed_purchase_reports_its_goods_as_stock_in_when_stock_is_report
     assert marks == {"B-1": f"purchase-in:{first.id}", "B-2": "none"}  # a service moves no stock
     run_round(pipeline)
     assert len(pipeline.ledger.documents("kind = 'stock'")) == 1  # recorded once
+
+
+class CountingCsv(CsvAdapter, KnowsStockOnHand):
+    """A bill source whose quantity on hand already includes the goods it received (as QuickBooks' does)."""
+
+    def inventory(self) -> list:
+        return []
+
+
+def test_no_stock_in_from_a_purchase_when_the_sources_quantity_on_hand_counts_it(sim, supplier, world) -> None:
+    pipeline, folder = world
+    pipeline.settings.purchases.stock_in = True
+    source = pipeline.sources["dropbox"]
+    source.adapter.__class__ = CountingCsv  # the same source, now one that knows its quantities on hand
+    supplier_sells(supplier, 1, quantity=2)
+    drop_bills(folder, "a.purchases.csv", [bill_row("B-1", "1", quantity="2", unit_cost="42.50")])
+    run_round(pipeline)
+    assert bills(pipeline)["B-1"].state == s.CONFIRMED
+    assert pipeline.ledger.documents("kind = 'stock'") == []  # its quantity on hand reports it (06), not twice
+    assert pipeline.ledger.db.execute("SELECT stock_move FROM bills").fetchone()[0] == "none"
 
 
 def test_no_stock_in_when_stock_is_not_reported(sim, supplier, world) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from connector.adapters import ReportsStock
+from connector.adapters import KnowsStockOnHand, ReportsStock
 from connector.ledger import items as item_store
 from connector.purchases import schema as s
 
@@ -45,13 +45,21 @@ def stock_move_of(stored: StoredBill, pin: str, db: Any) -> Any:
                      remark=f"purchase {stored.purchase_number} from {bill.supplier_pin}")  # fmt: skip
 
 
+def _counts_its_own_receipts(adapter: object) -> bool:
+    """A source whose movements include goods received on bills, or whose quantity on hand does (QuickBooks):
+    a stock-in of the purchase as well would count those goods twice."""
+    if isinstance(adapter, KnowsStockOnHand):
+        return True
+    return isinstance(adapter, ReportsStock) and adapter.stock_includes_purchases
+
+
 def record_stock_in(pipeline: Pipeline, store: PurchaseLedger, stored: StoredBill, device_key: str) -> None:
     """Never raises: a stock ledger that refuses now leaves `stock_move` NULL, to be tried again next round."""
     if not stock_in_reported(pipeline.settings):
         _mark(store, stored, OFF, "stock is not reported to KRA: no stock-in from the purchase")
         return
     source = pipeline.sources.get(stored.source)
-    if source is not None and isinstance(source.adapter, ReportsStock) and source.adapter.stock_includes_purchases:
+    if source is not None and _counts_its_own_receipts(source.adapter):
         _mark(store, stored, NOTHING, "the source reports its own stock: no stock-in from the purchase")
         return
     try:

@@ -55,7 +55,8 @@ def pending_out(sender: DeviceSender) -> dict[str, Decimal]:
 HOW_TO_REPORT = {  # per adapter: where a person records the stock that reaches KRA from there
     "csv": "drop a stock file (<name>.stock.csv, kind opening or receipt) in the {source} folder's inbox",
     "odoo": "validate the receipt or inventory adjustment in Odoo's Inventory app ({source})",
-    "quickbooks": "raise the item's quantity on hand in QuickBooks ({source})",
+    "quickbooks": ("raise the item's quantity on hand in QuickBooks ({source}); a non-inventory item has none: "
+                   "make it an Inventory item, or report its stock with a CSV stock file"),
 }
 NO_STOCK_SOURCE = ("{source} does not report stock: drop a stock file (<name>.stock.csv, kind opening or "
                    "receipt) in the inbox of a CSV source for this device (docs/stock.md)")  # fmt: skip
