@@ -9,9 +9,9 @@ huey consumer (SqliteHuey, or RedisHuey with --queue redis) in this process, or 
 consumer processes (each a `run` daemon without sources, the workers shared out) on the same ledger.
 --queue redis without --redis starts a redis-server of its own on 127.0.0.1 (stopped afterwards). Prints
 invoices/s, the ratio to the ideal D/L (one invoice in flight per device), connector CPU ms per invoice
-(all consumer processes) and peak RSS, one line per --ledger (default: the SQLite file). For a PostgreSQL
-URL the bench creates a new database on that server
-(the URL's database is only used to connect) and drops it afterwards. A script, not a test.
+(all consumer processes), peak RSS and the saveItem calls made for the 20 items (one each when deduplicated),
+one line per --ledger (default: the SQLite file). For a PostgreSQL URL the bench creates a new database on
+that server (the URL's database is only used to connect) and drops it afterwards. A script, not a test.
 """
 
 from __future__ import annotations
@@ -195,6 +195,8 @@ def run(
             call = ledger.db.execute(  # the simulator's measured call time, as the connector saw it
                 "SELECT AVG(elapsed_seconds) FROM exchanges WHERE endpoint = 'saveTrnsSalesOsdc'"
             ).fetchone()[0]
+            save_items = ledger.db.execute("SELECT COUNT(*) FROM exchanges WHERE endpoint = 'saveItem'").fetchone()[0]
+            items = ledger.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
             ledger.db.close()
     finally:
         simulator.terminate()
@@ -205,7 +207,7 @@ def run(
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"invoices_per_s": rate, "ideal_per_s": ideal, "ratio": rate / ideal, "cpu_ms": 1000 * cpu / invoices,
             "peak_rss_mb": peak_mb, "seconds": elapsed, "call_ms": 1000 * (call or 0.0),
-            "measured_ratio": rate / measured}  # fmt: skip
+            "measured_ratio": rate / measured, "save_item_calls": save_items, "items": items}  # fmt: skip
 
 
 def main() -> None:
@@ -237,7 +239,8 @@ def main() -> None:
             f"{result['invoices_per_s']:.1f} invoices/s in {result['seconds']:.1f}s, "
             f"ideal D/L={result['ideal_per_s']:.0f}/s, ratio {result['ratio']:.2f}, "
             f"measured call {result['call_ms']:.1f} ms (ratio to D/call {result['measured_ratio']:.2f}), "
-            f"connector CPU {result['cpu_ms']:.2f} ms/invoice, peak RSS {result['peak_rss_mb']:.0f} MB",
+            f"connector CPU {result['cpu_ms']:.2f} ms/invoice, peak RSS {result['peak_rss_mb']:.0f} MB, "
+            f"saveItem calls {result['save_item_calls']} for {result['items']} items",
             flush=True,
         )
 
