@@ -1,13 +1,16 @@
 """The lean HTTP path of KRA calls (connector/kra/transport.py) over real sockets: one kept-alive connection per
 thread, a connection the server closed while idle is never written into, a client with hooks or a proxy goes
-through httpx as it is, and a connection that could not be opened is "never sent"."""
+through httpx as it is, a connection that could not be opened is "never sent", HTTPS verifies with the
+client's own TLS context."""
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import httpx
 import pytest
@@ -124,3 +127,55 @@ def test_threads_keep_their_own_connections_against_the_simulator() -> None:
         for thread in threads:
             thread.join(30)
         assert outcomes == [Outcome.ACCEPTED] * 40
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no public authority signed (cryptography, as the ledger's Fernet uses)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    return cert_file, key_file
+
+
+def test_https_verifies_with_the_clients_own_tls_context(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    handler = type("Handler", (Answers,), {"connections": [], "close_idle": False})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    base = f"https://127.0.0.1:{httpd.server_address[1]}/etims-api"
+    try:
+        untrusted = client_for(base, credentials=DeviceCredentials(PIN, "00", "k" * 32), connect_retries=0)
+        refused = untrusted.select_codes("20180101000000")  # default verification: this certificate is refused
+        assert refused.outcome is Outcome.RETRY_LATER and "never left" in refused.message, refused.describe()
+        trusting = httpx.Client(verify=ssl.create_default_context(cafile=str(cert)))
+        assert transport.lean_for(trusting) is not None
+        client = device_client(base, trusting)
+        for _ in range(3):
+            assert client.select_codes("20180101000000").outcome is Outcome.NO_DATA
+        assert len(handler.connections) == 1  # one kept-alive connection (the refused handshake had none)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
