@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from connector import jsonio
 from connector.clock import now_eat, parse_kra_datetime
 from connector.config import DeviceSettings
 from connector.errors import DocumentError, MappingError
@@ -198,13 +199,14 @@ class DeviceSender:
             return
         if note:
             self.ledger.note(doc.id, note)
+        text = jsonio.dumps(request)  # encoded once: stored in the ledger, and sent byte for byte
         self.ledger.allocate_and_move(
-            doc.id, self.key, number, SENDING, f"sending invcNo {number}", request=request,
+            doc.id, self.key, number, SENDING, f"sending invcNo {number}", request=text,
             confirmed_at=request["cfmDt"], attempts=doc.attempts + 1,
         )  # fmt: skip
         sending = dataclasses.replace(doc, state=SENDING, invoice_number=number, request=request,
                                       confirmed_at=request["cfmDt"], attempts=doc.attempts + 1)  # fmt: skip
-        self.post(sending, request)
+        self.post(sending, request, text)
 
     def _mapping(self, doc: Document) -> Any:
         from connector.mapping import load_mapping
@@ -286,7 +288,7 @@ class DeviceSender:
             code = item_store.register(
                 self.ledger.db, self.device.pin.upper(), source_code,
                 lambda n: format_item_code(spec, n, strict=strict), send,
-                ttl=kra.deadline_seconds(), wait_seconds=ITEM_WAIT_SECONDS,
+                ttl=kra.deadline_seconds(), wait_seconds=ITEM_WAIT_SECONDS, stopping=self.pipeline.stopping.is_set,
             )  # fmt: skip
         except item_store.ItemBusy as busy:  # another worker is registering this PIN's items: the document waits
             raise Waiting(busy.seconds) from None
@@ -305,12 +307,12 @@ class DeviceSender:
 
     # ------------------------------------------------------------ the POST and its outcome
 
-    def post(self, doc: Document | int, request: dict[str, Any]) -> None:
+    def post(self, doc: Document | int, request: dict[str, Any], text: str | None = None) -> None:
         """`doc`: the document as the sender just wrote it (state sending, its number, request and attempts),
-        or its id (then read from the ledger)."""
+        or its id (then read from the ledger). `text`: the request as the ledger stored it (jsonio.dumps)."""
         if isinstance(doc, int):
             doc = self.ledger.get(doc)
-        result = self.client.save_sale(request)
+        result = self.client.save_sale(request, text)
         outcome = result.outcome
         if outcome is Outcome.ACCEPTED:
             self._accept(doc, result.data, exchange=result)

@@ -60,10 +60,11 @@ def register(
     *,
     ttl: float,
     wait_seconds: float,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> str | None:
     """The item's registered code, registering it first (send(code) is the saveItem call and says what KRA
     answered) if no one has. Returns None when KRA refused it (reservation dropped). Raises ItemBusy when
-    another worker still holds the PIN's claim after `wait_seconds`."""
+    another worker still holds the PIN's claim after `wait_seconds` (or once `stopping()`)."""
     known = registered_code(db, pin, source_code)
     if known and known[1] == REGISTERED:
         return known[0]
@@ -76,7 +77,7 @@ def register(
         if claim.state == "ours":
             break
         left = deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or stopping():
             raise ItemBusy(min(1.0, max(0.1, claim.expires_at - time.time())))
         _wait_for_change(seen, max(0.0, min(left, claim.expires_at - time.time())))
     assert claim.code is not None
