@@ -179,3 +179,19 @@ def test_https_verifies_with_the_clients_own_tls_context(tmp_path: Path) -> None
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_a_forked_child_opens_its_own_connection(server) -> None:
+    import multiprocessing
+
+    base, handler = server
+    client = device_client(base)
+    assert client.select_codes("20180101000000").outcome is Outcome.NO_DATA
+    fork = multiprocessing.get_context("fork")
+    answers = fork.Queue()
+    child = fork.Process(target=lambda: answers.put(client.select_codes("20180101000000").outcome.value))
+    child.start()
+    child.join(30)
+    assert answers.get(timeout=5) == Outcome.NO_DATA.value
+    assert client.select_codes("20180101000000").outcome is Outcome.NO_DATA  # the parent's own one still works
+    assert len(handler.connections) == 2  # the parent's, kept; the child's, new

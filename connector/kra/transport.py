@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.client
+import os
 import select
 import socket
 import ssl
@@ -43,6 +44,16 @@ class TooLarge(Exception):
 
 _LEAN: weakref.WeakKeyDictionary[httpx.Client, LeanHttp | None] = weakref.WeakKeyDictionary()
 _LEAN_GUARD = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    """A forked child never writes into its parent's kept-alive connections: it opens its own."""
+    global _LEAN_GUARD
+    _LEAN.clear()
+    _LEAN_GUARD = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def lean_for(client: httpx.Client) -> LeanHttp | None:
