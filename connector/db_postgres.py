@@ -63,6 +63,10 @@ def lock_key(parts: Iterable[object]) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+_ROWS = {getattr(psycopg.pq.ExecStatus, name) for name in ("TUPLES_OK", "SINGLE_TUPLE", "TUPLES_CHUNK")
+         if hasattr(psycopg.pq.ExecStatus, name)}  # fmt: skip
+
+
 class _Cursor:
     """The part of a DB-API cursor the ledger uses, over a psycopg cursor."""
 
@@ -71,17 +75,27 @@ class _Cursor:
 
     @property
     def description(self) -> Any:
-        return self._cursor.description
+        """DB-API 7-tuples, the name first (all the ledger reads), from the result itself: psycopg builds a
+        Column object per column on every access, ~25 for a document row."""
+        res = self._cursor.pgresult
+        if res is None or not self._has_rows():
+            return None
+        return [((res.fname(i) or b"").decode(), None, None, None, None, None, None) for i in range(res.nfields)]
 
     @property
     def rowcount(self) -> int:
         return self._cursor.rowcount
 
+    def _has_rows(self) -> bool:
+        """What `description is not None` says, without building a Column per column on every fetch."""
+        res = self._cursor.pgresult
+        return bool(res and (res.nfields or res.status in _ROWS))
+
     def fetchone(self) -> tuple[Any, ...] | None:
-        return self._cursor.fetchone() if self._cursor.description else None
+        return self._cursor.fetchone() if self._has_rows() else None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._cursor.fetchall() if self._cursor.description else []
+        return self._cursor.fetchall() if self._has_rows() else []
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return iter(self.fetchall())
