@@ -22,6 +22,7 @@ import socket
 import ssl
 import threading
 import time
+import urllib.request
 import weakref
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,8 +70,9 @@ def lean_for(client: httpx.Client) -> LeanHttp | None:
 def _plain(client: httpx.Client) -> bool:
     hooks = client.event_hooks
     transport = getattr(client, "_transport", None)
+    proxied = client.trust_env and any(k in urllib.request.getproxies() for k in ("http", "https", "all"))
     return (
-        not hooks.get("request") and not hooks.get("response")
+        not hooks.get("request") and not hooks.get("response") and not proxied
         and not getattr(client, "_mounts", None)  # proxies (from the environment too) are mounts
         and type(transport) is httpx.HTTPTransport
     )  # fmt: skip
