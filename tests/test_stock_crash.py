@@ -24,7 +24,7 @@ from connector.stock.models import StockLine, StockMove
 from tests.conftest import PIN, initialise_all
 from tests.test_crash import DEVICES, start_connector, write_config
 
-MOVES = 160  # 40 per device
+MOVES = 200  # 50 per device; with the latency below ~12 s of sending, so all 10 kills land mid-flight
 KILLS = 10
 
 
@@ -46,7 +46,7 @@ def accepted_count(ledger: Ledger) -> int:
 @pytest.mark.slow
 def test_sigkill_while_sending_stock_keeps_sar_numbers_gap_free_and_never_duplicated(tmp_path: Path) -> None:
     rng = random.Random(11)
-    sim_config = SimulatorConfig(port=0, latency_seconds=0.02, commit_then_timeout_rate=0.05,
+    sim_config = SimulatorConfig(port=0, latency_seconds=0.12, commit_then_timeout_rate=0.05,
                                  commit_then_timeout_seconds=3.0, seed=11)  # fmt: skip
     with start_simulator(sim_config) as sim:
         config = write_config(tmp_path, sim.legacy_base)
