@@ -22,7 +22,6 @@ from connector.kra import results
 from connector.kra.client import KraClient, KraResult
 from connector.kra.results import Outcome
 from connector.ledger import ACCEPTED, NEEDS_FIX, QUEUED, RETRY_WAIT, SENDING, UNKNOWN, Document
-from connector.ledger import items as item_store
 from connector.models import Invoice, Receipt, receipt_qr_url
 
 if TYPE_CHECKING:
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("connector.sending")
 
 WRITE_BACK_BATCH = 50
-ITEM_WAIT_SECONDS = 10.0  # how long a document waits in its device's turn for another worker's saveItem answer
 OUTCOMES = {ACCEPTED: "accepted", NEEDS_FIX: "needs-fix", RETRY_WAIT: "retry-later", UNKNOWN: "unknown, reading back"}
 
 
@@ -269,33 +267,24 @@ class DeviceSender:
         return codes
 
     def _register_item(self, doc: Document, source_code: str, spec: Any) -> str | None:
-        from connector.kra_payload import AuditNames, build_save_item, format_item_code
+        from connector.item_registration import ItemBusy, register_item
+        from connector.kra_payload import AuditNames
 
         kra = self.pipeline.settings.kra
-        audit = AuditNames(id=kra.operator_id, name=kra.operator_name)
-        strict = self.profile == "gavaconnect"
-        results: list[KraResult] = []
-
-        def send(code: str) -> item_store.Answer:
-            result = self.client.save_item(build_save_item(spec, code, audit))
-            results.append(result)
-            self.ledger.store_exchange(doc.id, self.key, result)
-            if result.outcome is Outcome.ACCEPTED:
-                return "registered"
-            return "refused" if result.outcome is Outcome.REJECTED else "not-now"
-
         try:
-            code = item_store.register(
-                self.ledger.db, self.device.pin.upper(), source_code,
-                lambda n: format_item_code(spec, n, strict=strict), send,
-                ttl=kra.deadline_seconds(), wait_seconds=ITEM_WAIT_SECONDS, stopping=self.pipeline.stopping.is_set,
+            registration = register_item(
+                self.ledger, self.client, pin=self.device.pin, source_code=source_code, spec=spec,
+                strict=self.profile == "gavaconnect", audit=AuditNames(id=kra.operator_id, name=kra.operator_name),
+                deadline_seconds=kra.deadline_seconds(), document_id=doc.id, device_key=self.key,
+                stopping=self.pipeline.stopping.is_set,
             )  # fmt: skip
-        except item_store.ItemBusy as busy:  # another worker is registering this PIN's items: the document waits
+        except ItemBusy as busy:  # another worker is registering this PIN's items: the document waits
             raise Waiting(busy.seconds) from None
-        if code is not None:  # registered now, or by another worker before or while we waited
-            return code
-        result = results[-1]
-        if result.outcome is Outcome.REJECTED:
+        if registration.code is not None:  # registered now, or by another worker before or while we waited
+            return registration.code
+        result = registration.answer
+        assert result is not None
+        if registration.refused:
             self._needs_fix(doc, f"KRA refused to register item {source_code!r}: {result.message}")
             return None
         if result.outcome is Outcome.NEEDS_CONFIGURATION:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from connector import sending
+from connector import item_registration
 from connector.clock import EAT
 from connector.config import Settings
 from connector.context import Context
@@ -187,12 +187,12 @@ def test_a_live_claim_of_another_host_makes_the_document_wait_untouched_until_it
 ) -> None:
     context, sender, doc = one_device(many, simulator)
     claim_for(context.db, "another-host:4242:abcdef01:1", time.time() + 600)
-    sending_wait, sending.ITEM_WAIT_SECONDS = sending.ITEM_WAIT_SECONDS, 0.3
+    sending_wait, item_registration.ITEM_WAIT_SECONDS = item_registration.ITEM_WAIT_SECONDS, 0.3
     try:
         with pytest.raises(Waiting):
             sender.step(doc)
     finally:
-        sending.ITEM_WAIT_SECONDS = sending_wait
+        item_registration.ITEM_WAIT_SECONDS = sending_wait
     after = context.ledger.get(doc.id)
     assert (after.state, after.attempts, after.invoice_number) == (QUEUED, doc.attempts, None)
     assert save_item_calls(context.ledger) == {}  # nothing sent while the other host may be registering

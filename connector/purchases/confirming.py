@@ -27,7 +27,6 @@ from connector.kra import results
 from connector.kra.client import KraClient, KraResult
 from connector.kra.payloads import PurchaseRequest
 from connector.kra.results import Outcome
-from connector.ledger import items as item_store
 from connector.models import Invoice, Line
 from connector.purchases import schema as s
 from connector.purchases.models import Bill
@@ -208,40 +207,35 @@ class PurchaseWorker:
                                 field=where, value=str(first.get("input"))[:60]) from None  # fmt: skip
 
     def register_items(self, stored: StoredBill, bill: Bill) -> dict[str, Any]:
-        """Our own registered item code (and its KRA attributes) per bill item, registering new ones first."""
-        from connector.kra_payload import AuditNames, build_save_item, format_item_code, item_spec
+        """Our own registered item code (and its KRA attributes) per bill item, registering new ones first
+        (once per PIN, whoever needs the item first: sales and stock too)."""
+        from connector.item_registration import ItemBusy, register_item
+        from connector.kra_payload import AuditNames, item_spec
 
         kra = self.pipeline.settings.kra
+        audit = AuditNames(id=kra.operator_id, name=kra.operator_name)
         invoice, mapping = as_invoice(bill), self._mapping(bill.source)
-        pin, codes = self.device.pin.upper(), {}
+        codes: dict[str, Any] = {}
         for number, line in enumerate(invoice.lines, start=1):
             spec = item_spec(line, invoice, mapping, number)
-            known = item_store.registered_code(self.ledger.db, pin, line.item.code)
-            if known and known[1] == item_store.REGISTERED:
-                codes[line.item.code] = (known[0], spec)
+            try:
+                registration = register_item(
+                    self.ledger, self.client, pin=self.device.pin, source_code=line.item.code, spec=spec,
+                    strict=self.profile == "gavaconnect", audit=audit, deadline_seconds=kra.deadline_seconds(),
+                    document_id=None, device_key=self.key, stopping=self.pipeline.stopping.is_set,
+                )  # fmt: skip
+            except ItemBusy:  # another worker is registering this PIN's items: the bill waits its turn
+                self._wait(stored, f"registering item {line.item.code!r}: another worker is registering items")
+            if registration.code is not None:
+                codes[line.item.code] = (registration.code, spec)
                 continue
-            code = item_store.reserve_sequence(
-                self.ledger.db, pin, line.item.code,
-                lambda n, spec=spec: format_item_code(spec, n, strict=self.profile == "gavaconnect"),
-            )  # fmt: skip
-            result = self.client.save_item(
-                build_save_item(spec, code, AuditNames(id=kra.operator_id, name=kra.operator_name))
-            )
-            self.ledger.store_exchange(None, self.key, result)
-            if result.outcome is Outcome.ACCEPTED:
-                item_store.confirm(self.ledger.db, pin, line.item.code)
-                codes[line.item.code] = (code, spec)
-            elif result.outcome is Outcome.REJECTED:
-                item_store.drop_reservation(self.ledger.db, pin, line.item.code, lambda c: int(c[-7:]))
-                raise DocumentError(
-                    f"KRA refused to register item {line.item.code!r}: {result.message}",
-                    document=bill.number,
-                    line=number,
-                    field="item.code",
-                    value=line.item.code,
-                )
-            else:
-                self._wait(stored, f"registering item {line.item.code!r}: {result.describe()}")
+            result = registration.answer
+            assert result is not None
+            if registration.refused:
+                raise DocumentError(f"KRA refused to register item {line.item.code!r}: {result.message}",
+                                    document=bill.number, line=number, field="item.code",
+                                    value=line.item.code)  # fmt: skip
+            self._wait(stored, f"registering item {line.item.code!r}: {result.describe()}")
         return codes
 
     def _mapping(self, source_name: str) -> Any:

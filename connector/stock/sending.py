@@ -22,7 +22,7 @@ from connector.errors import DocumentError, MappingError
 from connector.kra import results
 from connector.kra.client import KraResult
 from connector.kra.results import Outcome
-from connector.kra_items import AuditNames, build_save_item, format_item_code
+from connector.kra_items import AuditNames
 from connector.ledger import NEEDS_FIX, QUEUED, RETRY_WAIT, SENDING, UNKNOWN, Document
 from connector.ledger import items as item_store
 from connector.ledger.schema import IN_FLIGHT
@@ -158,29 +158,34 @@ class StockSender:
         return costs
 
     def register_items(self, doc: Document, invoice: Any, specs: list[Any]) -> dict[str, str] | None:
-        """saveItem for the items KRA does not know yet (per PIN, table items), as before a first sale."""
-        pin, codes = self.device.pin, {}
-        strict = self.sender.profile == "gavaconnect"
+        """saveItem for the items KRA does not know yet, once per PIN whoever needs them first (sales too)."""
+        from connector.item_registration import ItemBusy, register_item
+        from connector.sending import Waiting
+
+        kra, codes = self.pipeline.settings.kra, {}
         for line, spec in zip(invoice.lines, specs, strict=True):
-            known = item_store.registered_code(self.ledger.db, pin, line.item.code)
-            if known and known[1] == item_store.REGISTERED:
-                codes[line.item.code] = known[0]
+            if line.item.code in codes:
                 continue
-            code = item_store.reserve_sequence(self.ledger.db, pin, line.item.code,
-                                               lambda n, s=spec: format_item_code(s, n, strict=strict))  # fmt: skip
-            result = self.sender.client.save_item(build_save_item(spec, code, self.audit))
-            self.ledger.store_exchange(doc.id, self.key, result)
-            if result.outcome is Outcome.ACCEPTED:
-                item_store.confirm(self.ledger.db, pin, line.item.code)
-                codes[line.item.code] = code
-            elif result.outcome is Outcome.REJECTED:
-                item_store.drop_reservation(self.ledger.db, pin, line.item.code, lambda c: int(c[-7:]))
+            try:
+                registration = register_item(
+                    self.ledger, self.sender.client, pin=self.device.pin, source_code=line.item.code, spec=spec,
+                    strict=self.sender.profile == "gavaconnect", audit=self.audit,
+                    deadline_seconds=kra.deadline_seconds(), document_id=doc.id, device_key=self.key,
+                    stopping=self.pipeline.stopping.is_set,
+                )  # fmt: skip
+            except ItemBusy as busy:  # another worker is registering this PIN's items: the movement waits
+                raise Waiting(busy.seconds) from None
+            if registration.code is not None:
+                codes[line.item.code] = registration.code
+                continue
+            result = registration.answer
+            assert result is not None
+            if registration.refused:
                 self._needs_fix(doc, f"KRA refused to register item {line.item.code!r}: {result.message}")
                 return None
-            else:
-                if result.outcome is Outcome.NEEDS_CONFIGURATION:
-                    self.ledger.alert("configuration", result.describe(), self.key, doc.id)
-                self.sender._wait(doc, f"registering item {line.item.code!r}: {result.describe()}")
+            if result.outcome is Outcome.NEEDS_CONFIGURATION:
+                self.ledger.alert("configuration", result.describe(), self.key, doc.id)
+            self.sender._wait(doc, f"registering item {line.item.code!r}: {result.describe()}")
         return codes
 
     # ------------------------------------------------------------ the POST and its outcome
