@@ -446,10 +446,13 @@ def _kra_reason(result: KraResult) -> str:
 
 
 def _transient_storage_error(exc: Exception) -> bool:
-    """SQLite's "database is locked" and PostgreSQL's deadlocks, serialization failures and lost connections."""
+    """SQLite's "database is locked", PostgreSQL's deadlocks, serialization failures and lost connections, and
+    a sequence another worker moved while this one had lost the device's lease (nothing was allocated)."""
     import sqlite3
 
-    if isinstance(exc, sqlite3.OperationalError):
+    from connector.ledger.store import SequenceMoved
+
+    if isinstance(exc, (sqlite3.OperationalError, SequenceMoved)):
         return True
     try:
         import psycopg

@@ -22,6 +22,11 @@ class LedgerError(ConnectorError):
     pass
 
 
+class SequenceMoved(LedgerError):
+    """The number the sender built with is no longer the device's next: another worker allocated meanwhile
+    (this one lost its lease). Nothing was allocated; the document is fine and is tried again."""
+
+
 @dataclass
 class Document:
     id: int
@@ -275,7 +280,7 @@ class Ledger:
             if held is None:
                 expected = _locked_next(conn, device_key)  # the sequence row stays locked until commit
                 if expected != number:
-                    raise LedgerError(f"invcNo {number} is not device {device_key}'s next ({expected})")
+                    raise SequenceMoved(f"invcNo {number} is not device {device_key}'s next ({expected})")
                 conn.execute("UPDATE sequences SET next_invoice_number = ? WHERE device_key = ?",
                              [number + 1, device_key])  # fmt: skip
                 self._event(conn, document_id, None, None, f"invcNo {number} allocated")

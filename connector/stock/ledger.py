@@ -23,7 +23,7 @@ from connector.clock import now_utc
 from connector.db import immediate_transaction
 from connector.ledger import Ledger
 from connector.ledger.schema import ACCEPTED, DISCARDED, NEEDS_FIX, QUEUED, RETRY_WAIT
-from connector.ledger.store import LedgerError
+from connector.ledger.store import LedgerError, SequenceMoved
 from connector.models import _canonical_value
 from connector.stock.models import StockMove
 
@@ -197,7 +197,7 @@ def allocate_and_move(
         if held is None:
             expected = _locked_next(conn, device_key)
             if expected != number:
-                raise LedgerError(f"sarNo {number} is not device {device_key}'s next ({expected})")
+                raise SequenceMoved(f"sarNo {number} is not device {device_key}'s next ({expected})")
             conn.execute("UPDATE stock_sequences SET next_stock_number = ? WHERE device_key = ?",
                          [number + 1, device_key])  # fmt: skip
             ledger._event(conn, document_id, None, None, f"sarNo {number} allocated")
