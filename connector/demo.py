@@ -1,9 +1,10 @@
 """`etims-connector demo`: the whole path on this machine, with no configuration, in seconds.
 
-It starts the local KRA simulator, writes a configuration (one device, one CSV drop folder),
-initialises the device, drops sample CSV files in the inbox (every VAT band, a USD invoice, a file
-with mistakes, then a credit note against an invoice of the first file), runs the connector until
-every document is final, and prints the signed receipts and the errors report.
+It starts the local KRA simulator, writes a configuration (one device, one CSV drop folder, stock reported),
+initialises the device, drops sample CSV files in the inbox (an opening stock count, sales in every VAT band,
+a USD invoice, a file with mistakes, then a credit note against an invoice of the first file), runs the
+connector until every document is final, and prints the signed receipts, the errors report and the stock
+KRA has on record.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ profile = "legacy"
 base_url = {base_url}
 timeout_seconds = 10
 
+[stock]
+report = "on"        # stock in/out and stock masters, as GavaConnect needs them (docs/stock.md)
+
 [[devices]]
 name = "demo"
 pin = "{pin}"
@@ -74,9 +78,11 @@ def run_demo(directory: Path | None = None, out: TextIO = sys.stdout) -> Path:
         daemon.start()
         try:
             _run_steps(drop_folder, say)
+            _wait_for_stock(settings)
         finally:
             daemon.stop()
     print_report(drop_folder, out)
+    print_stock(settings, out)
     say(f"\nEverything is in {root}. Look at the ledger with:\n"
         f"    etims-connector --config {root / CONFIG_NAME} status")  # fmt: skip
     return root
@@ -121,6 +127,9 @@ def _run_steps(folder: DropFolder, say: Callable[[str], None]) -> None:
     inbox = folder.sub("inbox")
     today = now_eat() - timedelta(minutes=5)
     day = today.strftime("%Y-%m-%d")
+    say(f"Dropping opening.stock.csv (the goods counted on the shelves) in {inbox}")
+    samples.write(inbox / "opening.stock.csv", samples.opening_stock(day), columns=samples.STOCK_COLUMNS)
+    wait_until_idle(folder)
     say(f"Dropping sales.csv (every VAT band, a USD invoice) and mistakes.csv (;-separated) in {inbox}")
     samples.write(inbox / "sales.csv", samples.sales(day))
     samples.write(inbox / "mistakes.csv", samples.mistakes(day), delimiter=";", bom=True)
@@ -161,6 +170,37 @@ def print_report(folder: DropFolder, out: TextIO) -> None:
             value = f" = {row['value']!r}" if row["value"] else ""
             print(f"  {where:18} {row['document_number'] or '-':9} {row['column']}{value}: {row['message']}",
                   file=out)  # fmt: skip
+
+
+def print_stock(settings: Settings, out: TextIO) -> None:
+    """What `etims-connector stock status` shows: the stock KRA has on record after the demo's documents."""
+    from connector.stock.report import device_stock, lines
+
+    context = Context(settings)
+    try:
+        reports = [device_stock(context.ledger, device) for device in settings.devices]
+    finally:
+        context.close()
+    print("\nStock at KRA (etims-connector stock status): opening count, less what was sold, plus returns", file=out)
+    for text in lines(reports, settings.stock_reported):
+        print(f"  {text}", file=out)
+
+
+def _wait_for_stock(settings: Settings, timeout: float = WAIT_SECONDS) -> None:
+    """Until KRA accepted every stock movement (a sale's stock-out follows its signature)."""
+    from connector.ledger.schema import IN_FLIGHT, PENDING, WAITING
+
+    context = Context(settings)
+    states = (PENDING, *WAITING, *IN_FLIGHT)
+    query = f"SELECT COUNT(*) FROM documents WHERE kind = 'stock' AND state IN ({', '.join('?' for _ in states)})"
+    deadline = time.monotonic() + timeout
+    try:
+        while context.ledger.db.execute(query, list(states)).fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise ConnectorError(f"the demo's stock movements did not finish within {timeout:.0f} s")
+            time.sleep(0.1)
+    finally:
+        context.close()
 
 
 def _in_currency(row: dict[str, str]) -> str:

@@ -106,6 +106,11 @@ def test_demo_signs_the_samples_and_reports_the_mistakes(tmp_path: Path, capsys:
         "credit-notes.csv",
         "mistakes.csv",
         "sales.csv",
+        "stock",
     ]
+    assert [p.name for p in (target / "dropbox" / "archive" / "stock").iterdir()] == ["opening.stock.csv"]
+    stock = out[out.index("Stock at KRA"):].splitlines()
+    sugar = next(line.split() for line in stock if line.strip().startswith("SUGAR-2KG"))
+    assert sugar[2:4] == ["91", "91"]  # counted 100, sold 10 + 1, 2 returned; its stock master agrees
     assert cli.main(["demo", "--dir", str(target)]) == 2  # a used folder is refused
     assert "not empty" in capsys.readouterr().err

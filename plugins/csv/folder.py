@@ -134,7 +134,8 @@ class DropFolder:
         return sum(1 for path in self.sub("inbox").iterdir() if self._candidate(path))
 
     def in_processing(self) -> int:
-        return sum(1 for path in self.sub("processing").iterdir() if not path.name.startswith("."))
+        """Files being read (stock files wait in processing/stock/)."""
+        return sum(1 for path in self.sub("processing").rglob("*") if path.is_file() and not path.name.startswith("."))
 
 
 def _age_order(path: Path) -> tuple[int, str]:

@@ -52,10 +52,11 @@ def csv_text(rows: Iterable[dict[str, str]], delimiter: str = ",", columns: list
     return out.getvalue()
 
 
-def write(path: Path, rows: Iterable[dict[str, str]], delimiter: str = ",", bom: bool = False) -> Path:
+def write(path: Path, rows: Iterable[dict[str, str]], delimiter: str = ",", bom: bool = False,
+          columns: list[str] | None = None) -> Path:  # fmt: skip
     """Write rows as a CSV file in one go (rename into place, so a watcher never sees half of it)."""
     partial = path.with_name(f".{path.name}.tmp")
-    partial.write_text(csv_text(rows, delimiter), encoding="utf-8-sig" if bom else "utf-8", newline="")
+    partial.write_text(csv_text(rows, delimiter, columns), encoding="utf-8-sig" if bom else "utf-8", newline="")
     partial.replace(path)
     return path
 
@@ -77,6 +78,23 @@ def sales(day: str) -> list[dict[str, str]]:
         line("INV-1003", "CONSULTING", "8", "120.00", "VAT16", issued_at=f"{day} 11:00", currency="USD",
              exchange_rate="129.45", price_includes_vat="no", unit="hour", item_category="service",
              payment_method="bank transfer", buyer_name="Savannah Exports Ltd", buyer_pin="P051234569C"),
+    ]  # fmt: skip
+
+
+STOCK_COLUMNS = ["movement_id", "date", "kind", "item_code", "item_name", "quantity", "unit", "unit_cost", "vat_code",
+                 "category", "remark"]  # fmt: skip
+
+
+def opening_stock(day: str) -> list[dict[str, str]]:
+    """The demo's stock file: what the shop counted before its first sale (the goods the sales files sell)."""
+    counted = [("SUGAR-2KG", "100", "pcs", "190.00", "B"), ("MAIZE-FLOUR-2KG", "80", "pcs", "140.00", "A"),
+               ("COOKING-OIL-1L", "60", "pcs", "330.00", "B"), ("TEA-EXPORT-50KG", "10", "bag", "11500.00", "C"),
+               ("LPG-REFILL-6KG", "40", "pcs", "1000.00", "E")]  # fmt: skip
+    return [
+        {"movement_id": "OPENING-1", "date": f"{day} 08:00", "kind": "opening", "item_code": code,
+         "item_name": ITEM_NAMES[code], "quantity": quantity, "unit": unit, "unit_cost": cost, "vat_code": tax,
+         "category": "goods", "remark": "opening stock count"}
+        for code, quantity, unit, cost, tax in counted
     ]  # fmt: skip
 
 
