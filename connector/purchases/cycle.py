@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from connector.adapters import RecordsBills
 from connector.errors import ConnectorError
 from connector.ledger import leases
 from connector.purchases.confirming import DeviceReport, PurchaseWorker
+from connector.purchases.models import Bill
 from connector.purchases.schema import NEEDS_FIX
 from connector.purchases.store import PurchaseLedger
 
@@ -81,7 +84,13 @@ def ingest_bills(pipeline: Pipeline, source_name: str) -> int:
     adapter = source.adapter
     assert isinstance(adapter, RecordsBills)
     store, cursor_name, changed = PurchaseLedger(pipeline.ledger.db), f"bills:{source_name}", 0
-    for bill, next_cursor in adapter.fetch_bills(pipeline.ledger.cursor(cursor_name)):
+    for item, next_cursor in adapter.fetch_bills(pipeline.ledger.cursor(cursor_name)):
+        try:
+            bill = item if isinstance(item, Bill) else Bill.model_validate(item)
+        except ValidationError as error:  # the one boundary: this bill's needs-fix, never the round's failure
+            changed += _record_unreadable(pipeline, source_name, item, error)
+            pipeline.ledger.set_cursor(cursor_name, next_cursor)
+            continue
         device, problem = source.device, None
         if bill.branch:
             try:
@@ -94,3 +103,21 @@ def ingest_bills(pipeline: Pipeline, source_name: str) -> int:
         changed += action in ("new", "corrected")
         pipeline.ledger.set_cursor(cursor_name, next_cursor)
     return changed
+
+
+def _record_unreadable(pipeline: Pipeline, source_name: str, item: Any, error: ValidationError) -> int:
+    """A bill the source gave as its fields because it is not a valid `Bill` (a vendor without a KRA PIN, a bill
+    without the supplier's invoice number): recorded needs-fix naming document, field and value; read again
+    once corrected in the source (then recorded like any bill). Returns 1 when it was new or changed."""
+    from connector.pipeline import document_problem
+
+    data = item if isinstance(item, dict) else {"value": repr(item)}
+    external_id = str(data.get("external_id") or "unreadable")
+    number = str(data.get("number") or external_id)
+    reason = document_problem(error, f"{number} (bill)").describe()
+    source = pipeline.sources[source_name]
+    _, action = PurchaseLedger(pipeline.ledger.db).record_problem(source_name, external_id, number,
+                                                                  source.device.key, data, reason)  # fmt: skip
+    if action in ("new", "corrected"):
+        log.warning("%s: bill %s needs fixing: %s", source_name, number, reason)
+    return int(action in ("new", "corrected"))

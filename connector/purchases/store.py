@@ -7,6 +7,7 @@ back only after KRA provably did not record it, kept on an unknown outcome.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,6 +169,47 @@ class PurchaseLedger:
                 [bill.number, device_key, pin, number, s.UNMATCHED, canonical, digest, now, bill_id],
             )
             self._event(conn, bill_id, state, s.UNMATCHED, "corrected in the source")
+            return bill_id, "corrected"
+
+    def record_problem(self, source: str, external_id: str, number: str, device_key: str, data: dict[str, Any],
+                       reason: str) -> tuple[int, str]:  # fmt: skip
+        """A bill the source could not give as a `Bill` (its fields as read), stored needs-fix with `reason`;
+        same actions as `record_bill`, and a later readable version of it is recorded over it as corrected."""
+        canonical = json.dumps(data, sort_keys=True, default=str)
+        digest = "problem:" + _digest(canonical)
+        pin = invoice = ""  # never matched (a `purchases retry` of it stays unmatched): fixed in the source
+        with immediate_transaction(self.db) as conn:
+            conn.lock("bill", source, external_id)
+            row = conn.execute(
+                conn.locking("SELECT id, state, content_hash FROM bills WHERE source = ? AND external_id = ?"),
+                [source, external_id],
+            ).fetchone()
+            now = _now()
+            if row is None:
+                cursor = conn.execute(
+                    "INSERT INTO bills (source, external_id, number, device_key, supplier_pin, supplier_invoice_number,"
+                    " state, canonical, content_hash, reason, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+                    " RETURNING id",
+                    [source, external_id, number, device_key, pin, invoice, s.NEEDS_FIX, canonical, digest, reason,
+                     now, now],
+                )  # fmt: skip
+                bill_id = int(cursor.fetchone()[0])
+                self._event(conn, bill_id, None, s.NEEDS_FIX, reason)
+                return bill_id, "new"
+            bill_id, state, old = row
+            if old == digest:
+                return bill_id, "unchanged"
+            if state not in (s.UNMATCHED, s.NEEDS_FIX, s.QUEUED):
+                self._event(conn, bill_id, None, None, "changed in the source while being confirmed: ignored")
+                return bill_id, "ignored-in-progress"
+            conn.execute("UPDATE supplier_sales SET bill_id = NULL WHERE bill_id = ?", [bill_id])
+            conn.execute(
+                "UPDATE bills SET number=?, device_key=?, supplier_pin=?, supplier_invoice_number=?, state=?,"
+                " canonical=?, content_hash=?, supplier_sale_id=NULL, reason=?, attempts=0, next_attempt_at=NULL,"
+                " updated_at=? WHERE id=?",
+                [number, device_key, pin, invoice, s.NEEDS_FIX, canonical, digest, reason, now, bill_id],
+            )
+            self._event(conn, bill_id, state, s.NEEDS_FIX, reason)
             return bill_id, "corrected"
 
     def bills(self, where: str = "1=1", params: list[Any] | None = None, limit: int | None = None) -> list[StoredBill]:
