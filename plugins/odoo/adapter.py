@@ -11,7 +11,7 @@ writeback.py. The addon `kra_etims_connector` (plugins/odoo/addon) is detected w
 it, results go to the chatter only and `doctor` recommends installing it. Stock: stock.py; an adapter
 whose Odoo has the Inventory app (module `stock`) installed becomes an `OdooStockAdapter` (ReportsStock) when
 it checks (preflight, then at most every STOCK_CHECK_SECONDS while fetching): a site without Inventory is
-unchanged. User guide: docs/odoo.md.
+unchanged. Vendor bills (KRA purchases, `RecordsBills`, both classes): bills.py. User guide: docs/odoo.md.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from connector.adapters import Listens, ReportsStock, SourceAdapter, SourceDocument, WebhookAnswer
+from connector.adapters import Listens, RecordsBills, ReportsStock, SourceAdapter, SourceDocument, WebhookAnswer
 from connector.errors import ConfigurationError, ConnectorError
 from connector.models import Invoice, Receipt
+from plugins.odoo.bills import BillReader
 from plugins.odoo.canonical import to_invoice
 from plugins.odoo.client import OdooClient, OdooError, OdooUnavailable
 from plugins.odoo.config import OdooConfig
@@ -42,7 +43,7 @@ ADDON_MODULE = "kra_etims_connector"
 STOCK_CHECK_SECONDS = 600.0  # how often a running adapter looks again whether Inventory is installed
 
 
-class OdooAdapter(SourceAdapter, Listens):
+class OdooAdapter(SourceAdapter, Listens, RecordsBills):
     name = "odoo"
     Config = OdooConfig
     webhook_path = "/webhooks/odoo"
@@ -54,6 +55,7 @@ class OdooAdapter(SourceAdapter, Listens):
         self.reader = Reader(self.client, config, self.source_name)
         self.writer = WriteBack(self.client)
         self.stock = StockReader(self.client, config, self.source_name, self.reader, mapping)
+        self.bill_reader = BillReader(self.reader, mapping)  # vendor bills (bills.py)
         self.stock_start_date: date | None = None  # the core's [stock] start_date, when it sets one
         self._oscu_checked = False
         self._stock_checked_at: float | None = None
@@ -89,6 +91,23 @@ class OdooAdapter(SourceAdapter, Listens):
             self.reader.seen[move["id"]] = move["write_date"]
             yield document, cursor_of(move)
         self._clear_resend(documents)  # the core has recorded (and honoured) them by now
+
+    def fetch_bills(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
+        """Posted vendor bills after `cursor` (bills.py): a `Bill`, or its fields when it needs fixing."""
+        self._refuse_if_oscu()  # Odoo's own KRA module confirms purchases too, with its own numbers
+        yield from self.bill_reader.bills(cursor, again=self._bills_to_fix())
+
+    def _bills_to_fix(self) -> list[int]:
+        """Ids of this source's bills the ledger holds as needs-fix: read again at every round, because the fix is
+        often on the vendor (its Tax ID), which does not change the bill's write_date. Unchanged ones stay as they
+        are (the ledger compares contents)."""
+        if self.ledger is None:
+            return []
+        from connector.purchases.schema import NEEDS_FIX
+        from connector.purchases.store import PurchaseLedger
+
+        found = PurchaseLedger(self.ledger().db).bills("source = ? AND state = ?", [self.source_name, NEEDS_FIX])
+        return sorted(int(b.external_id) for b in found if b.external_id.isdigit())[-self.config.page_size :]
 
     def fetch_changed(self, keys: list[str]) -> Iterator[SourceDocument]:
         ids = [int(k) for k in keys if str(k).isdigit()]

@@ -31,6 +31,12 @@ Public API (stable; the Odoo adapter's tests code against it)::
              InvoiceLine.section("On-site services"), InvoiceLine.note("Installation on 3 December")],
             partner=odoo.ids.partner_acme, currency=None or odoo.ids.eur, invoice_date="2026-12-02",
             company=1, journal=None, post=True, ref=False, move_type="out_invoice")
+        vendor = odoo.add_vendor("Supplier Ltd", vat="P000111222B", country=odoo.ids.kenya)  # supplier_rank 1
+        bill_id = odoo.make_bill([InvoiceLine(odoo.ids.product_widget, 2, "100")], vendor, ref="42",
+            invoice_date=None, currency=None, company=1, journal=None, post=True)  # vendor bill (in_invoice) in
+                                    # the purchase journal "Vendor Bills" (BILL/2026/12/0001, monthly as Odoo's),
+                                    # ref = Bill Reference; taxes None = "VAT 16% (purchases)" (purchase tax made
+                                    # on first use: odoo.builder.purchase_tax(rate))
         refund_id = odoo.make_credit_note(move_id, reason="Goods returned", post=True)  # full reversal, ref
                                     # "Reversal of: INV/2026/00001, Goods returned"; original payment_state "reversed"
         odoo.post(move_id)          # a draft: INV/2026/00001 (RINV/… for refunds), state posted, write_date bumped

@@ -138,6 +138,38 @@ class Builder:
         journals = self.store.tables["account.journal"].values()
         return min(j["id"] for j in journals if j["company_id"] == company and j["type"] == "sale")
 
+    def purchase_journal(self, company: int) -> int:
+        """The company's "Vendor Bills" journal (BILL); made for a company added without one."""
+        journals = [j["id"] for j in self.store.tables["account.journal"].values()
+                    if j["company_id"] == company and j["type"] == "purchase"]  # fmt: skip
+        if journals:
+            return min(journals)
+        values = {"name": "Vendor Bills", "code": "BILL", "type": "purchase", "company_id": company}
+        return self.store.insert("account.journal", values)
+
+    def purchase_tax(self, rate: Any = 16, company: int = 1) -> int:
+        """A purchase VAT tax ("VAT 16% (purchases)", type_tax_use purchase), made on first use."""
+        key = f"tax_purchase_vat{rate}_{company}"
+        if key not in self.ids.extra:
+            group = 2 if dec(rate) == 16 else 3 if dec(rate) == 8 else 1
+            self.ids.extra[key] = self.add_tax(f"VAT {rate}% (purchases)", rate, tax_group=group, use="purchase",
+                                               company_id=company)  # fmt: skip
+        return self.ids.extra[key]
+
+    def make_bill(self, lines: Iterable[InvoiceLine], vendor: int, ref: str | bool = False,
+                  invoice_date: str | None = None, currency: int | None = None, company: int = 1,
+                  journal: int | None = None, post: bool = True, **extra: Any) -> int:  # fmt: skip
+        """A vendor bill (move_type in_invoice) in the purchase journal, `ref` its Bill Reference; lines whose
+        taxes are None get the purchase VAT 16 % (the fake's products carry no supplier taxes)."""
+        with self.store.lock:
+            made = [line if line.taxes is not None or line.display_type != "product"
+                    else InvoiceLine(line.product, line.quantity, line.price_unit, line.discount,
+                                     [self.purchase_tax(16, company)], line.uom, line.name, line.display_type)
+                    for line in lines]  # fmt: skip
+            return self.make_invoice(made, vendor, currency, invoice_date, company,
+                                     journal or self.purchase_journal(company), post=post, ref=ref,
+                                     move_type="in_invoice", **extra)  # fmt: skip
+
     # -- invoices ---------------------------------------------------------------------------------------------
     def make_invoice(self, lines: Iterable[InvoiceLine], partner: int | None = None, currency: int | None = None,
                      invoice_date: str | None = None, company: int = 1, journal: int | None = None,
@@ -257,8 +289,13 @@ class Builder:
             self.on_posted([move_id])
 
     def _next_name(self, move: dict[str, Any]) -> str:
-        code = self.store.get("account.journal", move["journal_id"])["code"]
-        prefix = ("R" + code) if move["move_type"] == "out_refund" else code
+        journal = self.store.get("account.journal", move["journal_id"])
+        code = journal["code"]
+        prefix = ("R" + code) if move["move_type"] in ("out_refund", "in_refund") else code
+        if journal["type"] not in ("sale", "bank", "cash"):  # Odoo's purchase journals number by month
+            key = (move["journal_id"], prefix, move["date"][:7])
+            self.sequences[key] = self.sequences.get(key, 0) + 1
+            return f"{prefix}/{key[2].replace('-', '/')}/{self.sequences[key]:04d}"  # BILL/2026/12/0001
         key = (move["journal_id"], prefix, move["date"][:4])
         self.sequences[key] = self.sequences.get(key, 0) + 1
         return f"{prefix}/{key[2]}/{self.sequences[key]:05d}"

@@ -208,6 +208,15 @@ class FakeOdoo:
     def make_invoice(self, lines: list[InvoiceLine], **kwargs: Any) -> int:
         return self.builder.make_invoice(lines, **kwargs)
 
+    def make_bill(self, lines: list[InvoiceLine], vendor: int, ref: str | bool = False, **kwargs: Any) -> int:
+        return self.builder.make_bill(lines, vendor, ref, **kwargs)
+
+    def add_vendor(self, name: str, vat: str | bool = False, country: int | None = 114) -> int:
+        """A supplier company (supplier_rank 1) with its Tax ID (KRA PIN) and country (Kenya by default)."""
+        with self.store.lock:
+            values = {"name": name, "is_company": True, "vat": vat, "supplier_rank": 1, "country_id": country or False}
+            return self.builder.add_partner(values)
+
     def make_credit_note(self, invoice_id: int, reason: str = "", post: bool = True, date: str | None = None) -> int:
         return self.builder.make_credit_note(invoice_id, reason, post, date)
 
