@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from connector.adapters import RecordsBills, ReportsStock
 from connector.config import PurchaseSettings
@@ -28,6 +29,7 @@ from plugins.odoo.bills import supplier_invoice_number
 from plugins.odoo.harness import adapter_for
 from plugins.odoo.testing import FakeOdoo, InvoiceLine
 from tests.conftest import PIN, initialise_all, make_settings
+from tests.postgres_helpers import postgres_url  # noqa: F401  (a fixture)
 from tests.simulator_helpers import LegacyDevice
 from tests.test_purchases import SUPPLIER, stored_purchases, supplier_sells
 
@@ -53,8 +55,10 @@ def odoo(request: pytest.FixtureRequest) -> Iterator[FakeOdoo]:
         yield fake
 
 
-def pipeline_for(odoo: FakeOdoo, sim: Simulator, tmp_path: Path) -> Pipeline:
+def pipeline_for(odoo: FakeOdoo, sim: Simulator, tmp_path: Path, ledger_url: str | None = None) -> Pipeline:
     settings = make_settings(tmp_path, sim.legacy_base, timeout_seconds=2)
+    if ledger_url is not None:
+        settings.ledger.url = SecretStr(ledger_url)
     settings.purchases = PurchaseSettings(enabled=True)
     context = initialise_all(settings)
     adapter = adapter_for(odoo)
@@ -156,6 +160,22 @@ def test_a_bill_in_another_currency_and_a_tax_included_price_are_costed_in_kes(o
 def test_a_bill_without_the_vendors_pin_or_a_reference_needs_fixing_until_corrected(
     odoo, sim, supplier, world
 ) -> None:
+    needs_fixing_until_corrected(odoo, sim, supplier, world)
+
+
+def test_needs_fixing_until_corrected_with_the_ledger_on_postgresql(sim, supplier, tmp_path, request) -> None:
+    url = request.getfixturevalue("postgres_url")
+    with FakeOdoo(version="18") as odoo:
+        odoo.clock.freeze("2026-12-02 07:00:00")
+        pipeline = pipeline_for(odoo, sim, tmp_path, url)
+        try:
+            needs_fixing_until_corrected(odoo, sim, supplier, pipeline)
+        finally:
+            pipeline.sources["odoo"].adapter.close()
+            pipeline.context.close()
+
+
+def needs_fixing_until_corrected(odoo: FakeOdoo, sim: Simulator, supplier: LegacyDevice, world: Pipeline) -> None:
     for number in (1, 2, 3):
         supplier_sells(supplier, number)
     vendor = odoo.add_vendor("Supplier Ltd", vat=SUPPLIER)
