@@ -38,6 +38,7 @@ from connector.errors import ConfigurationError, MappingError
 from connector.kra.codes import TAX_TYPE_LETTERS
 from connector.kra.payloads import SaleRequest
 from connector.kra_amounts import PROFILES, LineAmounts, Profile, line_amounts
+from connector.kra_fast_sale import fast_sale
 from connector.kra_items import (
     AuditNames,
     ItemSpec,
@@ -101,6 +102,33 @@ def build_sale(
     bottom_message: str | None = None,
 ) -> SaleRequest:
     """The validated `saveTrnsSalesOsdc` request. Raises `DocumentError` when the document cannot be sent."""
+    built = fast_sale(invoice, profile, mapping, device, invoice_number, original_invoice_number, item_codes,
+                      tax_rates, confirmed_at, audit, trade_name, top_message, bottom_message)  # fmt: skip
+    if built is not None:  # the plain case, checked by hand (connector/kra_fast_sale.py); else in full:
+        return built
+    return build_sale_in_full(invoice, profile=profile, mapping=mapping, device=device, invoice_number=invoice_number,
+                              original_invoice_number=original_invoice_number, item_codes=item_codes,
+                              tax_rates=tax_rates, confirmed_at=confirmed_at, audit=audit, trade_name=trade_name,
+                              top_message=top_message, bottom_message=bottom_message)  # fmt: skip
+
+
+def build_sale_in_full(
+    invoice: Invoice,
+    *,
+    profile: Profile,
+    mapping: Mapping,
+    device: DeviceIdentity,
+    invoice_number: int,
+    original_invoice_number: int | None = None,
+    item_codes: dict[str, str],
+    tax_rates: dict[str, Decimal],
+    confirmed_at: datetime,
+    audit: AuditNames,
+    trade_name: str | None = None,
+    top_message: str | None = None,
+    bottom_message: str | None = None,
+) -> SaleRequest:
+    """`build_sale` without its fast path: every check, then pydantic's validation of the whole request."""
     if profile not in PROFILES:
         raise ConfigurationError(f"unknown KRA profile {profile!r} (use legacy or gavaconnect)")
     rates = check_tax_rates(tax_rates)

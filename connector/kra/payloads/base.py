@@ -52,6 +52,14 @@ class KraRequest(BaseModel):
     def to_wire(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="python")
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        global assignments
+        assignments += 1  # a wire dict kept from before this (SaleRequest.to_wire) is no longer trusted
+        super().__setattr__(name, value)
+
+
+assignments = 0  # how many field assignments any request has seen (a race only adds, never hides, one)
+
 
 class KraResponse(BaseModel):
     """A response part. Tolerant: extra keys are kept, missing optional keys are `None`."""

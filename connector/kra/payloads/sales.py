@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import weakref
+from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+from connector.kra.payloads import base
 from connector.kra.payloads.base import (
     Amount,
     AuditFields,
@@ -116,6 +118,53 @@ class SaleRequest(TaxTotals, AuditFields):
     remark: text(400) | None = Field(default=None, alias="remark")
     receipt: SaleReceipt = Field(alias="receipt")
     lines: list[SaleLine] = Field(alias="itemList", min_length=1)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON-ready dict. A request from the fast builder hands out the dict it built with it, once,
+        when nothing was assigned to any request since and its lines are the same objects (else a fresh dump)."""
+        kept = _built_wires.pop(id(self), None)
+        if kept is not None and kept.fits(self):
+            return kept.wire
+        return self.model_dump(by_alias=True, mode="python")
+
+
+class BuiltWire:
+    """The wire dict the fast builder made together with a request, and what it was made from."""
+
+    __slots__ = ("assignments", "fields", "line_fields", "lines", "owner", "receipt", "wire")
+
+    def __init__(self, owner: SaleRequest, wire: dict[str, Any]) -> None:
+        key, table = id(owner), _built_wires
+        self.owner = weakref.ref(owner, lambda gone, forget=_forget: forget(table, key, gone))
+        self.wire, self.fields, self.receipt = wire, owner.__dict__, owner.receipt.__dict__
+        self.lines = owner.lines
+        self.line_fields = [line.__dict__ for line in owner.lines]
+        self.assignments = base.assignments
+
+    def fits(self, request: SaleRequest) -> bool:
+        return (
+            self.owner() is request
+            and self.assignments == base.assignments
+            and request.__dict__ is self.fields
+            and request.lines is self.lines
+            and request.receipt.__dict__ is self.receipt
+            and len(self.lines) == len(self.line_fields)
+            and all(line.__dict__ is fields for line, fields in zip(self.lines, self.line_fields, strict=True))
+        )
+
+
+_built_wires: dict[int, BuiltWire] = {}
+
+
+def keep_wire(request: SaleRequest, wire: dict[str, Any]) -> None:
+    """Remember `wire` as `request.to_wire()` (connector/kra_fast_sale.py builds both from the same values)."""
+    _built_wires[id(request)] = BuiltWire(request, wire)
+
+
+def _forget(table: dict[int, BuiltWire], key: int, gone: weakref.ref) -> None:
+    kept = table.get(key)
+    if kept is not None and kept.owner is gone:
+        table.pop(key, None)
 
 
 class SaleResponseData(KraResponse):

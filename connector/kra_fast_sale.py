@@ -1,0 +1,489 @@
+"""The fast path of `precheck` and `build_sale` for documents with nothing unusual (issue 12).
+
+    precheck_clean(invoice, mapping, rates)  -> True only when `precheck` would find no problem
+    fast_sale(invoice, ...)                  -> the request `build_sale` would return, or None
+
+Both only ever answer for the plain case: anything they do not recognise (a missing mapping key, an
+amount with more decimals than KRA keeps, an exception, a value a constraint of the pydantic model
+would refuse) makes them give up (False / None), and the caller runs the full code as before, which
+finds and words the problem. So a refusal is always the validated path's own refusal.
+
+What makes it fast: mapping look-ups remembered per mapping object; the line arithmetic as plain
+tuples (kra_amounts.*_figures, the same functions the full path uses); the constraints of
+`SaleRequest` checked by hand (each one named at `_check_request`; tests feed every violation); the
+pydantic models filled without re-validation (what `model_construct` does) and the wire dict built
+from the same values, handed out by `SaleRequest.to_wire()`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from connector.clock import kra_date, kra_datetime
+from connector.errors import ConfigurationError, MappingError
+from connector.kra import codes
+from connector.kra.codes import TAX_TYPE_LETTERS
+from connector.kra.payloads import SaleLine, SaleReceipt, SaleRequest
+from connector.kra.payloads.sales import keep_wire
+from connector.kra_amounts import gavaconnect_figures, legacy_figures
+from connector.kra_items import LARGEST_AMOUNT
+from connector.kra_precheck import PIN_PATTERN
+from connector.mapping import CategoryMapping, Mapping
+from connector.models import Invoice
+from connector.money import CENT, ZERO, round_money
+
+MISSING = object()
+MEMO_LIMIT = 4096  # entries per table; a mapping used with more distinct keys starts again
+NO_AMOUNT = Decimal("0.00")
+ONE = Decimal("1")
+HUNDRED = Decimal("100")
+# Largest magnitude with 2 decimals that fits NUMBER(p, 2): Amount max_digits 20, Quantity 15, Rate 9.
+AMOUNT_LIMIT, QUANTITY_LIMIT, RATE_LIMIT = Decimal(10) ** 18, Decimal(10) ** 13, Decimal(10) ** 7
+
+
+# ---------------------------------------------------------------- mapping look-ups, remembered
+
+
+class Lookups:
+    """A mapping's answers for keys already asked (a miss is never kept: the full path words it)."""
+
+    __slots__ = ("categories", "mapping", "payments", "refunds", "taxes", "units")
+
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.units: dict[Any, str] = {}
+        self.categories: dict[Any, CategoryMapping] = {}
+        self.taxes: dict[Any, str] = {}
+        self.payments: dict[Any, Any] = {}
+        self.refunds: dict[Any, str] = {}
+
+    def unit(self, name: str) -> str | None:
+        found = self.units.get(name)
+        if found is None:
+            try:
+                found = self.mapping.quantity_unit(name)
+            except MappingError:
+                return None
+            if not _text(found, 5, 1):  # qtyUnitCd
+                return None
+            _remember(self.units, name, found)
+        return found
+
+    def category(self, name: str | None) -> CategoryMapping | None:
+        found = self.categories.get(name)
+        if found is None:
+            try:
+                found = self.mapping.category(name)
+            except MappingError:
+                return None
+            if not _optional_text(found.item_class, 10) or not _text(found.packaging_unit, 5, 1):  # itemClsCd, pkgUnit
+                return None
+            _remember(self.categories, name, found)
+        return found
+
+    def tax_type(self, tax: Any) -> str | None:
+        key = (tax.code, tax.rate)  # Mapping.tax_type reads only these two
+        found = self.taxes.get(key)
+        if found is None:
+            try:
+                found = self.mapping.tax_type(tax)
+            except MappingError:
+                return None
+            if not _text(found, 5, 1):  # taxTyCd
+                return None
+            _remember(self.taxes, key, found)
+        return found
+
+    def payment_type(self, method: str | None) -> Any:
+        found = self.payments.get(method, MISSING)
+        if found is MISSING:
+            try:
+                found = self.mapping.payment_type(method)
+            except MappingError:
+                return MISSING
+            if not _optional_text(found, 5):  # pmtTyCd
+                return MISSING
+            _remember(self.payments, method, found)
+        return found
+
+    def refund_reason(self, reason: str) -> str | None:
+        found = self.refunds.get(reason)
+        if found is None:
+            try:
+                found = self.mapping.refund_reason(reason)
+            except MappingError:
+                return None
+            if not _optional_text(found, 5):  # rfdRsnCd
+                return None
+            _remember(self.refunds, reason, found)
+        return found
+
+
+def _remember(table: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(table) >= MEMO_LIMIT:
+        table.clear()
+    table[key] = value
+
+
+_lookups: dict[int, tuple[weakref.ref, Lookups]] = {}
+
+
+def lookups(mapping: Mapping) -> Lookups:
+    key = id(mapping)
+    entry = _lookups.get(key)
+    if entry is not None and entry[0]() is mapping:
+        return entry[1]
+    found = Lookups(mapping)
+    _lookups[key] = (weakref.ref(mapping, lambda gone, table=_lookups, forget=_forget: forget(table, key, gone)), found)
+    return found
+
+
+def _forget(table: dict[int, tuple[weakref.ref, Lookups]], key: int, gone: weakref.ref) -> None:
+    entry = table.get(key)
+    if entry is not None and entry[0] is gone:
+        table.pop(key, None)
+
+
+_checked_rates: dict[tuple[Decimal, ...], dict[str, Decimal]] = {}
+
+
+def checked_rates(tax_rates: dict[str, Decimal]) -> dict[str, Decimal] | None:
+    """`kra_payload.check_tax_rates`, remembered for rates given as Decimals; None: let it speak."""
+    try:
+        key = tuple(tax_rates[letter] for letter in TAX_TYPE_LETTERS)
+    except (KeyError, TypeError):
+        return None
+    if not all(type(rate) is Decimal and rate.is_finite() for rate in key):
+        return None
+    found = _checked_rates.get(key)
+    if found is None:
+        from connector.kra_payload import check_tax_rates
+
+        try:
+            found = check_tax_rates(tax_rates)
+        except ConfigurationError:
+            return None
+        _remember(_checked_rates, key, found)
+    return found
+
+
+# ---------------------------------------------------------------- precheck
+
+
+def precheck_clean(invoice: Invoice, mapping: Mapping, rates: dict[str, Decimal]) -> bool:
+    """True only when `precheck`'s document and line checks would all pass (credit-note checks not included)."""
+    try:
+        return _document_clean(invoice, lookups(mapping), rates)
+    except Exception:
+        return False
+
+
+def _document_clean(invoice: Invoice, found: Lookups, rates: dict[str, Decimal]) -> bool:
+    currency, exchange_rate = invoice.currency.upper(), invoice.exchange_rate
+    if not codes.is_currency(currency) or not exchange_rate > 0 or (currency == "KES" and exchange_rate != 1):
+        return False
+    buyer = invoice.buyer
+    pin = (buyer.pin or "").strip().upper() if buyer is not None else ""
+    if pin and not PIN_PATTERN.match(pin):
+        return False
+    if found.payment_type(invoice.payment_method) is MISSING:
+        return False
+    for line in invoice.lines:
+        vat, excise = _taxes(line)
+        if vat is None:
+            return False
+        letter = found.tax_type(vat)
+        if letter is None or (vat.rate is not None and letter in rates and vat.rate != rates[letter]):
+            return False
+        if vat.price_included is not None and vat.price_included != line.price_includes_vat:
+            return False
+        quantity, discount = line.quantity, line.discount_percent
+        if abs(quantity * (line.unit_price * exchange_rate) * excise) >= LARGEST_AMOUNT:
+            return False
+        if found.unit(line.unit) is None:
+            return False
+        item = line.item
+        category = found.category(item.category)
+        if category is None:
+            return False
+        origin = item.origin_country or category.origin_country
+        if not origin or not codes.is_country(origin.upper()):
+            return False
+        if not quantity > 0 or quantity != quantity.quantize(CENT) or line.unit_price < 0:
+            return False
+        if not ZERO <= discount <= 100 or discount != discount.quantize(CENT):
+            return False
+        if item.barcode and len(item.barcode) > 20:
+            return False
+        if round_money(quantity / line.units_per_package) == 0:
+            return False
+    return True
+
+
+def _taxes(line: Any) -> tuple[Any, Decimal]:
+    """(the single VAT tax or None, the excise factor) as kra_items.vat_tax / excise_factor; None when
+    those would raise."""
+    vat, factor = None, ONE
+    for tax in line.taxes:
+        kind = tax.kind
+        if kind == "vat":
+            if vat is not None:
+                return None, factor
+            vat = tax
+        elif kind == "excise":
+            included = line.price_includes_vat if tax.price_included is None else tax.price_included
+            if included:
+                continue
+            if line.price_includes_vat or tax.rate is None:
+                return None, factor
+            factor *= 1 + tax.rate / 100
+    return vat, factor
+
+
+# ---------------------------------------------------------------- build_sale
+
+LINE_FIELDS = tuple(SaleLine.model_fields)
+LINE_ALIASES = tuple(field.alias or name for name, field in SaleLine.model_fields.items())
+LINE_SET = frozenset(LINE_FIELDS) - {"insurance_code", "insurance_name", "insurance_rate", "insurance_amount"}
+RECEIPT_FIELDS = tuple(SaleReceipt.model_fields)
+RECEIPT_ALIASES = tuple(field.alias or name for name, field in SaleReceipt.model_fields.items())
+REQUEST_FIELDS = tuple(SaleRequest.model_fields)
+REQUEST_ALIASES = tuple(field.alias or name for name, field in SaleRequest.model_fields.items())
+SALE_UNSET = frozenset({"cancel_requested_at", "cancelled_at", "refunded_at", "refund_reason"})
+CREDIT_UNSET = frozenset({"cancel_requested_at", "cancelled_at"})
+
+
+def fast_sale(
+    invoice: Invoice,
+    profile: str,
+    mapping: Mapping,
+    device: Any,
+    invoice_number: int,
+    original_invoice_number: int | None,
+    item_codes: dict[str, str],
+    tax_rates: dict[str, Decimal],
+    confirmed_at: datetime,
+    audit: Any,
+    trade_name: str | None,
+    top_message: str | None,
+    bottom_message: str | None,
+) -> SaleRequest | None:
+    """What `build_sale` returns, or None when the full path must run (it then raises or returns the same)."""
+    if profile != "legacy" and profile != "gavaconnect":
+        return None
+    rates = checked_rates(tax_rates)
+    if rates is None:
+        return None
+    try:
+        return _sale(invoice, profile, lookups(mapping), device, invoice_number, original_invoice_number, item_codes,
+                     rates, confirmed_at, audit, trade_name, top_message, bottom_message)  # fmt: skip
+    except Exception:
+        return None
+
+
+def _sale(
+    invoice: Invoice,
+    profile: str,
+    found: Lookups,
+    device: Any,
+    invoice_number: int,
+    original_invoice_number: int | None,
+    item_codes: dict[str, str],
+    rates: dict[str, Decimal],
+    confirmed_at: datetime,
+    audit: Any,
+    trade_name: str | None,
+    top: str | None,
+    bottom: str | None,
+) -> SaleRequest | None:
+    if not 1 <= len(invoice.lines) <= 999:  # itemSeq ge 1 le 999, totItemCnt ge 1, itemList min_length 1
+        return None
+    legacy = profile == "legacy"
+    figures = legacy_figures if legacy else gavaconnect_figures
+    exchange_rate = invoice.exchange_rate
+    taxable = dict.fromkeys(TAX_TYPE_LETTERS, NO_AMOUNT)
+    tax = dict(taxable)
+    total = NO_AMOUNT
+    line_models, line_wires = [], []
+    for number, line in enumerate(invoice.lines, start=1):
+        item = line.item
+        category = found.category(item.category)
+        if category is None or not (item.origin_country or category.origin_country):
+            return None
+        (item.origin_country or category.origin_country).upper()  # item_spec's; raises for a non-text
+        quantity_unit = found.unit(line.unit)
+        vat, excise = _taxes(line)
+        if quantity_unit is None or vat is None:
+            return None
+        letter = found.tax_type(vat)
+        if letter is None:
+            return None
+        price = line.unit_price * exchange_rate
+        round_money(price)  # item_spec's default price; raises where it would
+        quantity, discount = line.quantity, line.discount_percent
+        if abs(quantity * price * excise) >= LARGEST_AMOUNT:
+            return None
+        amounts = figures(quantity, price, line.price_includes_vat, rates[letter], discount, excise)
+        item_code = item_codes.get(item.code)
+        exact_quantity, exact_discount = quantity.quantize(CENT), discount.quantize(CENT)
+        if not item_code or exact_quantity != quantity or exact_discount != discount:
+            return None
+        packaging = category.packaging_unit
+        values = (
+            number, item_code, category.item_class, (line.description or item.name)[:200], item.barcode, packaging,
+            _packages(quantity, line.units_per_package, packaging, legacy), quantity_unit, exact_quantity,
+            amounts[0], amounts[1], exact_discount, amounts[2], None, None, None, None, letter,
+            amounts[3], amounts[4], amounts[5],
+        )  # fmt: skip
+        name = values[3]
+        if not (
+            _text(item_code, 20, 1)  # itemCd
+            and type(name) is str and len(name) >= 1  # itemNm (cut to 200 above)
+            and (item.barcode is None or _text(item.barcode, 20))  # bcd
+            and -QUANTITY_LIMIT < values[6] < QUANTITY_LIMIT  # pkg
+            and -QUANTITY_LIMIT < exact_quantity < QUANTITY_LIMIT  # qty
+            and ZERO <= exact_discount < RATE_LIMIT  # dcRt ge 0
+            and min(amounts) > -AMOUNT_LIMIT and max(amounts) < AMOUNT_LIMIT  # prc … totAmt
+        ):  # fmt: skip
+            return None
+        taxable[letter] += amounts[3]
+        tax[letter] += amounts[4]
+        total += amounts[5]
+        line_models.append(_model(SaleLine, dict(zip(LINE_FIELDS, values, strict=True)), set(LINE_SET)))
+        line_wires.append(dict(zip(LINE_ALIASES, values, strict=True)))
+    payment = found.payment_type(invoice.payment_method)
+    if payment is MISSING:
+        return None
+    buyer = invoice.buyer
+    pin = _pin(invoice)
+    if pin is MISSING:
+        return None
+    confirmed = kra_datetime(confirmed_at)
+    receipt_values = (
+        pin, _cut(buyer.mobile if buyer else None, 20), confirmed, _cut(trade_name, 20),
+        _cut(buyer.address if buyer else None, 200), _cut(top, 20), _cut(bottom, 20), "N",
+    )  # fmt: skip
+    if invoice.is_credit_note:
+        if not original_invoice_number or not invoice.refund_reason:
+            return None
+        reason = found.refund_reason(invoice.refund_reason)
+        if reason is None:
+            return None
+        kind = ("R", original_invoice_number, kra_datetime(invoice.issued_at) if profile == "gavaconnect" else None,
+                reason)  # fmt: skip
+        unset = CREDIT_UNSET
+    else:
+        kind, unset = ("S", 0, None, None), SALE_UNSET
+    identity, name = audit.id[:20], audit.name[:60]
+    taxable_total = sum(taxable.values(), NO_AMOUNT)
+    tax_total = sum(tax.values(), NO_AMOUNT)
+    values = (
+        identity, name, identity, name,
+        *taxable.values(), *(rates[letter] for letter in TAX_TYPE_LETTERS), *tax.values(),
+        taxable_total, tax_total, total,
+        device.pin, device.branch_id, invoice.number[:50], invoice_number, kind[1],
+        pin, buyer.name[:60] if buyer is not None else None, "N", kind[0], payment, "02",
+        confirmed, kra_date(invoice.issued_at), confirmed, None, None, kind[2], kind[3], len(line_models),
+        "Y" if legacy else "N", invoice.remark[:400] if invoice.remark else None,
+    )  # fmt: skip
+    if not _receipt_fits(receipt_values) or not _request_fits(values):
+        return None
+    receipt = _model(SaleReceipt, dict(zip(RECEIPT_FIELDS, receipt_values, strict=True)), set(RECEIPT_FIELDS))
+    fields = dict(zip(REQUEST_FIELDS, (*values, receipt, line_models), strict=True))
+    request = _model(SaleRequest, fields, set(REQUEST_FIELDS) - unset)
+    wire = dict(zip(REQUEST_ALIASES, (*values, dict(zip(RECEIPT_ALIASES, receipt_values, strict=True)), line_wires),
+                    strict=True))  # fmt: skip
+    keep_wire(request, wire)
+    return request
+
+
+def _packages(quantity: Decimal, per_package: Decimal, packaging_unit: str, legacy: bool) -> Decimal:
+    """kra_items.packages."""
+    count = quantity / per_package
+    if legacy:
+        return round_money(count)
+    if per_package == 1 or packaging_unit == "NT":
+        return ONE
+    return max(ONE, count.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _pin(invoice: Invoice) -> Any:
+    """kra_payload._pin, MISSING where it would raise."""
+    buyer = invoice.buyer
+    pin = (buyer.pin or "").strip().upper() if buyer is not None else ""
+    if not pin:
+        return None
+    return pin if PIN_PATTERN.match(pin) else MISSING
+
+
+def _cut(text: str | None, length: int) -> str | None:
+    return text[:length] if text else None
+
+
+def _model(cls: type, fields: dict[str, Any], fields_set: set[str]) -> Any:
+    """What `cls.model_construct` leaves: the fields as given, no extras, no private attributes."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", fields)
+    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
+
+
+# ---------------------------------------------------------------- the model's constraints, by hand
+# Each check is sufficient for the pydantic field it names (connector/kra/payloads/sales.py, base.py);
+# tests/test_kra_fast_sale.py feeds every violation and checks the full path's error comes out.
+
+
+def _text(value: Any, longest: int, shortest: int = 0) -> bool:
+    return type(value) is str and shortest <= len(value) <= longest
+
+
+def _optional_text(value: Any, longest: int) -> bool:
+    return value is None or (type(value) is str and len(value) <= longest)
+
+
+def _datetime14(value: Any) -> bool:
+    return type(value) is str and len(value) == 14 and value.isascii() and value.isdigit()
+
+
+def _receipt_fits(values: tuple[Any, ...]) -> bool:
+    pin, mobile, published, trade_name, address, top, bottom, _accepted = values
+    return (
+        _optional_text(pin, 11)  # custTin
+        and _optional_text(mobile, 20)  # custMblNo
+        and _datetime14(published)  # rcptPbctDt
+        and _optional_text(trade_name, 20)  # trdeNm
+        and _optional_text(address, 200)  # adrs
+        and _optional_text(top, 20)  # topMsg
+        and _optional_text(bottom, 20)  # btmMsg
+    )
+
+
+def _request_fits(values: tuple[Any, ...]) -> bool:
+    audit, amounts, rates = values[0:4], values[4:9] + values[14:22], values[9:14]
+    (tin, branch, trader_number, invoice_number, original_number, customer_pin, customer_name, _sales_type,
+     _receipt_type, payment, _status, confirmed, sales_date, released, _cancel_requested, _cancelled, refunded,
+     refund_reason, item_count, _accepted, remark) = values[22:]  # fmt: skip
+    return (
+        _text(audit[0], 20, 1) and _text(audit[1], 60, 1)  # regrId, regrNm (modrId, modrNm the same)
+        and min(amounts) > -AMOUNT_LIMIT and max(amounts) < AMOUNT_LIMIT  # taxblAmtA-E, taxAmtA-E, totals
+        and min(rates) >= ZERO and max(rates) < RATE_LIMIT  # taxRtA-E ge 0
+        and (tin is None or _text(tin, 11, 11))  # tin: Pin
+        and (branch is None or (_text(branch, 2, 2) and branch.isascii() and branch.isalnum()))  # bhfId
+        and _text(trader_number, 50, 1)  # trdInvcNo
+        and type(invoice_number) is int and invoice_number >= 1  # invcNo ge 1
+        and type(original_number) is int and original_number >= 0  # orgInvcNo ge 0
+        and _optional_text(customer_pin, 11)  # custTin
+        and _optional_text(customer_name, 60)  # custNm
+        and _optional_text(payment, 5)  # pmtTyCd (also checked when remembered)
+        and _datetime14(confirmed) and _datetime14(released)  # cfmDt, stockRlsDt
+        and type(sales_date) is str and len(sales_date) == 8 and sales_date.isascii() and sales_date.isdigit()
+        and (refunded is None or _datetime14(refunded))  # rfdDt
+        and _optional_text(refund_reason, 5)  # rfdRsnCd
+        and item_count >= 1  # totItemCnt ge 1 (itemList min_length 1)
+        and _optional_text(remark, 400)  # remark
+    )
