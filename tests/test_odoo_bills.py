@@ -154,6 +154,28 @@ def test_a_bill_in_another_currency_and_a_tax_included_price_are_costed_in_kes(o
     adapter.close()
 
 
+def test_a_bill_entered_and_posted_over_rpc_is_read_from_the_purchase_journal(odoo) -> None:
+    import odoorpc
+
+    vendor = odoo.add_vendor("Supplier Ltd", vat=SUPPLIER)
+    client = odoorpc.ODOO(odoo.host, port=odoo.port, timeout=10)
+    client.login(odoo.database, odoo.login, odoo.password)
+    line = {"product_id": odoo.ids.product_sugar, "quantity": 2.5, "price_unit": 180.0}
+    move_id = client.env["account.move"].create({"move_type": "in_invoice", "partner_id": vendor, "ref": "0009",
+                                                 "invoice_date": "2026-12-01", "invoice_line_ids": [(0, 0, line)]})
+    client.execute("account.move", "action_post", [move_id])
+    adapter = adapter_for(odoo)
+    [bill], _ = read_all(adapter, None)
+    record = odoo.record("account.move", move_id)
+    assert record["journal_id"][1] == "Vendor Bills" and record["amount_total_signed"] == -522.0
+    assert (bill.number, bill.supplier_invoice_number, bill.match_key) == ("BILL/2026/12/0001", "0009",
+                                                                          (SUPPLIER, "9"))  # fmt: skip
+    assert [(x.item.code, x.quantity, x.unit, x.unit_cost) for x in bill.lines] == [
+        ("SUG-KG", Decimal("2.5"), "kg", Decimal(180))]  # fmt: skip
+    assert bill.billed_at.isoformat() == "2026-12-01T00:00:00+03:00"
+    adapter.close()
+
+
 # ---------------------------------------------------------------- needs fixing
 
 

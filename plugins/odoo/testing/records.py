@@ -161,14 +161,8 @@ class Builder:
                   journal: int | None = None, post: bool = True, **extra: Any) -> int:  # fmt: skip
         """A vendor bill (move_type in_invoice) in the purchase journal, `ref` its Bill Reference; lines whose
         taxes are None get the purchase VAT 16 % (the fake's products carry no supplier taxes)."""
-        with self.store.lock:
-            made = [line if line.taxes is not None or line.display_type != "product"
-                    else InvoiceLine(line.product, line.quantity, line.price_unit, line.discount,
-                                     [self.purchase_tax(16, company)], line.uom, line.name, line.display_type)
-                    for line in lines]  # fmt: skip
-            return self.make_invoice(made, vendor, currency, invoice_date, company,
-                                     journal or self.purchase_journal(company), post=post, ref=ref,
-                                     move_type="in_invoice", **extra)  # fmt: skip
+        return self.make_invoice(lines, vendor, currency, invoice_date, company, journal, post=post, ref=ref,
+                                 move_type="in_invoice", **extra)  # fmt: skip
 
     # -- invoices ---------------------------------------------------------------------------------------------
     def make_invoice(self, lines: Iterable[InvoiceLine], partner: int | None = None, currency: int | None = None,
@@ -184,7 +178,8 @@ class Builder:
             move = {"move_type": move_type, "state": "draft", "name": "/" if self.version == "17" else False}
             move |= {"partner_id": partner, "commercial_partner_id": commercial, "company_id": company}
             move |= {"currency_id": currency or company_currency, "company_currency_id": company_currency}
-            move |= {"journal_id": journal or self.sales_journal(company), "invoice_date": date, "date": date}
+            default = self.purchase_journal(company) if move_type.startswith("in_") else self.sales_journal(company)
+            move |= {"journal_id": journal or default, "invoice_date": date, "date": date}
             move |= {"ref": ref, "narration": False, "invoice_origin": False, "payment_state": "not_paid"}
             move |= {"reversed_entry_id": False, "reversal_move_ids": [], "reversal_move_id": [], "message_ids": []}
             move |= {"invoice_date_due": date, "payment_reference": False} | dict(ADDON_DEFAULTS) | extra
@@ -215,6 +210,8 @@ class Builder:
                 continue
             product = s.get("product.product", line.product) if line.product else {}
             tax_ids = list(product.get("taxes_id", [])) if line.taxes is None else list(line.taxes)
+            if line.taxes is None and move["move_type"].startswith("in_"):  # the fake's products have no supplier
+                tax_ids = [self.purchase_tax(16, move["company_id"])]  # taxes: a bill gets the purchase VAT 16 %
             result = amounts.compute_line(
                 dec(line.price_unit), dec(line.quantity), dec(line.discount), amounts.flatten_taxes(taxes, tax_ids)
             )
