@@ -38,10 +38,12 @@ already includes excise needs nothing: the excise simply stays in the base ("fol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from connector.money import HUNDRED, ZERO, round_money
+from connector.money import CENT, HUNDRED, ZERO, round_money
+
+HALF_UP = ROUND_HALF_UP  # round_money's rule
 
 Profile = Literal["legacy", "gavaconnect"]
 PROFILES: tuple[Profile, ...] = ("legacy", "gavaconnect")
@@ -101,24 +103,24 @@ Figures = tuple[Decimal, Decimal, Decimal, Decimal, Decimal, Decimal]  # LineAmo
 def legacy_figures(
     quantity: Decimal, unit_price: Decimal, includes_vat: bool, vat_rate: Decimal, discount: Decimal, excise: Decimal
 ) -> Figures:
-    """legacy_amounts as a tuple (prc, splyAmt, dcAmt, taxblAmt, taxAmt, totAmt): the fast builder's form."""
+    """legacy_amounts as a tuple (prc, splyAmt, dcAmt, taxblAmt, taxAmt, totAmt): the fast builder's form.
+
+    `x.quantize(CENT, HALF_UP)` is `round_money(x)` with the rounding given positionally (half the cost)."""
     keep = (HUNDRED - discount) / HUNDRED
     entered = quantity * unit_price * excise
     if includes_vat:
-        total = round_money(entered * keep)
-        taxable = net_of_vat(total, vat_rate)
+        total = (entered * keep).quantize(CENT, HALF_UP)
+        taxable = (total * HUNDRED / (HUNDRED + vat_rate)).quantize(CENT, HALF_UP)  # net_of_vat
         tax = total - taxable
-        net_before_discount = entered * HUNDRED / (HUNDRED + vat_rate)
     else:
-        taxable = round_money(entered * keep)
-        tax = round_money(taxable * vat_rate / HUNDRED)
+        taxable = (entered * keep).quantize(CENT, HALF_UP)
+        tax = (taxable * vat_rate / HUNDRED).quantize(CENT, HALF_UP)
         total = taxable + tax
-        net_before_discount = entered
     if discount < HUNDRED:
-        supply = round_money(taxable * HUNDRED / (HUNDRED - discount))
-    else:
-        supply = round_money(net_before_discount)
-    return round_money(supply / quantity), supply, supply - taxable, taxable, tax, total
+        supply = (taxable * HUNDRED / (HUNDRED - discount)).quantize(CENT, HALF_UP)
+    else:  # the VAT-exclusive amount before the discount
+        supply = (entered * HUNDRED / (HUNDRED + vat_rate) if includes_vat else entered).quantize(CENT, HALF_UP)
+    return (supply / quantity).quantize(CENT, HALF_UP), supply, supply - taxable, taxable, tax, total
 
 
 def gavaconnect_figures(
@@ -128,9 +130,9 @@ def gavaconnect_figures(
     unit_price = unit_price * excise
     if not includes_vat:
         unit_price = unit_price * (HUNDRED + vat_rate) / HUNDRED
-    price = round_money(unit_price)
-    supply = round_money(quantity * price)
-    discount_amount = round_money(supply * discount / HUNDRED)
+    price = unit_price.quantize(CENT, HALF_UP)
+    supply = (quantity * price).quantize(CENT, HALF_UP)
+    discount_amount = (supply * discount / HUNDRED).quantize(CENT, HALF_UP)
     gross = supply - discount_amount
-    taxable = net_of_vat(gross, vat_rate)
+    taxable = (gross * HUNDRED / (HUNDRED + vat_rate)).quantize(CENT, HALF_UP)  # net_of_vat
     return price, supply, discount_amount, taxable, gross - taxable, gross

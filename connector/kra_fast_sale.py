@@ -28,12 +28,12 @@ from connector.kra import codes
 from connector.kra.codes import TAX_TYPE_LETTERS
 from connector.kra.payloads import SaleLine, SaleReceipt, SaleRequest
 from connector.kra.payloads.sales import keep_wire
-from connector.kra_amounts import gavaconnect_figures, legacy_figures
+from connector.kra_amounts import HALF_UP, gavaconnect_figures, legacy_figures
 from connector.kra_items import LARGEST_AMOUNT
 from connector.kra_precheck import PIN_PATTERN
 from connector.mapping import CategoryMapping, Mapping
 from connector.models import Invoice
-from connector.money import CENT, ZERO, round_money
+from connector.money import CENT, ZERO
 
 MISSING = object()
 MEMO_LIMIT = 4096  # entries per table; a mapping used with more distinct keys starts again
@@ -218,7 +218,7 @@ def _document_clean(invoice: Invoice, found: Lookups, rates: dict[str, Decimal])
             return False
         if item.barcode and len(item.barcode) > 20:
             return False
-        if round_money(quantity / line.units_per_package) == 0:
+        if (quantity / line.units_per_package).quantize(CENT, HALF_UP) == 0:  # round_money
             return False
     return True
 
@@ -322,7 +322,7 @@ def _sale(
         if letter is None:
             return None
         price = line.unit_price * exchange_rate
-        round_money(price)  # item_spec's default price; raises where it would
+        price.quantize(CENT, HALF_UP)  # item_spec's default price (round_money); raises where it would
         quantity, discount = line.quantity, line.discount_percent
         if abs(quantity * price * excise) >= LARGEST_AMOUNT:
             return None
@@ -331,19 +331,24 @@ def _sale(
         exact_quantity, exact_discount = quantity.quantize(CENT), discount.quantize(CENT)
         if not item_code or exact_quantity != quantity or exact_discount != discount:
             return None
-        packaging = category.packaging_unit
+        packaging, per_package = category.packaging_unit, line.units_per_package
+        if legacy:  # kra_items.packages
+            packages = (quantity / per_package).quantize(CENT, HALF_UP)
+        elif per_package == 1 or packaging == "NT":
+            packages = ONE
+        else:
+            packages = max(ONE, (quantity / per_package).to_integral_value(rounding=ROUND_CEILING))
+        name, barcode = (line.description or item.name)[:200], item.barcode
         values = (
-            number, item_code, category.item_class, (line.description or item.name)[:200], item.barcode, packaging,
-            _packages(quantity, line.units_per_package, packaging, legacy), quantity_unit, exact_quantity,
+            number, item_code, category.item_class, name, barcode, packaging, packages, quantity_unit, exact_quantity,
             amounts[0], amounts[1], exact_discount, amounts[2], None, None, None, None, letter,
             amounts[3], amounts[4], amounts[5],
         )  # fmt: skip
-        name = values[3]
         if not (
-            _text(item_code, 20, 1)  # itemCd
+            type(item_code) is str and len(item_code) <= 20  # itemCd (not empty: checked above)
             and type(name) is str and len(name) >= 1  # itemNm (cut to 200 above)
-            and (item.barcode is None or _text(item.barcode, 20))  # bcd
-            and -QUANTITY_LIMIT < values[6] < QUANTITY_LIMIT  # pkg
+            and (barcode is None or (type(barcode) is str and len(barcode) <= 20))  # bcd
+            and -QUANTITY_LIMIT < packages < QUANTITY_LIMIT  # pkg
             and -QUANTITY_LIMIT < exact_quantity < QUANTITY_LIMIT  # qty
             and ZERO <= exact_discount < RATE_LIMIT  # dcRt ge 0
             and min(amounts) > -AMOUNT_LIMIT and max(amounts) < AMOUNT_LIMIT  # prc … totAmt
@@ -394,20 +399,10 @@ def _sale(
     receipt = _model(SaleReceipt, dict(zip(RECEIPT_FIELDS, receipt_values, strict=True)), set(RECEIPT_FIELDS))
     fields = dict(zip(REQUEST_FIELDS, (*values, receipt, line_models), strict=True))
     request = _model(SaleRequest, fields, set(REQUEST_FIELDS) - unset)
-    wire = dict(zip(REQUEST_ALIASES, (*values, dict(zip(RECEIPT_ALIASES, receipt_values, strict=True)), line_wires),
-                    strict=True))  # fmt: skip
+    receipt_wire = dict(zip(RECEIPT_ALIASES, receipt_values, strict=True))
+    wire = dict(zip(REQUEST_ALIASES, (*values, receipt_wire, line_wires), strict=True))
     keep_wire(request, wire)
     return request
-
-
-def _packages(quantity: Decimal, per_package: Decimal, packaging_unit: str, legacy: bool) -> Decimal:
-    """kra_items.packages."""
-    count = quantity / per_package
-    if legacy:
-        return round_money(count)
-    if per_package == 1 or packaging_unit == "NT":
-        return ONE
-    return max(ONE, count.to_integral_value(rounding=ROUND_CEILING))
 
 
 def _pin(invoice: Invoice) -> Any:
@@ -423,13 +418,13 @@ def _cut(text: str | None, length: int) -> str | None:
     return text[:length] if text else None
 
 
-def _model(cls: type, fields: dict[str, Any], fields_set: set[str]) -> Any:
+def _model(cls: type, fields: dict[str, Any], fields_set: set[str], _set: Any = object.__setattr__) -> Any:
     """What `cls.model_construct` leaves: the fields as given, no extras, no private attributes."""
     model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", fields)
-    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", fields_set)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
     return model
 
 
