@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from connector.clock import kra_date, kra_datetime
+from connector.clock import EAT
 from connector.errors import ConfigurationError, MappingError
 from connector.kra import codes
 from connector.kra.codes import TAX_TYPE_LETTERS
@@ -247,13 +247,15 @@ def _taxes(line: Any) -> tuple[Any, Decimal]:
 
 LINE_FIELDS = tuple(SaleLine.model_fields)
 LINE_ALIASES = tuple(field.alias or name for name, field in SaleLine.model_fields.items())
-LINE_SET = frozenset(LINE_FIELDS) - {"insurance_code", "insurance_name", "insurance_rate", "insurance_amount"}
+LINE_SET = set(LINE_FIELDS) - {"insurance_code", "insurance_name", "insurance_rate", "insurance_amount"}
 RECEIPT_FIELDS = tuple(SaleReceipt.model_fields)
 RECEIPT_ALIASES = tuple(field.alias or name for name, field in SaleReceipt.model_fields.items())
 REQUEST_FIELDS = tuple(SaleRequest.model_fields)
 REQUEST_ALIASES = tuple(field.alias or name for name, field in SaleRequest.model_fields.items())
-SALE_UNSET = frozenset({"cancel_requested_at", "cancelled_at", "refunded_at", "refund_reason"})
-CREDIT_UNSET = frozenset({"cancel_requested_at", "cancelled_at"})
+RECEIPT_SET = set(RECEIPT_FIELDS)
+# The fields the full path gives (model_fields_set); the others keep their defaults.
+SALE_SET = set(REQUEST_FIELDS) - {"cancel_requested_at", "cancelled_at", "refunded_at", "refund_reason"}
+CREDIT_SET = set(REQUEST_FIELDS) - {"cancel_requested_at", "cancelled_at"}
 
 
 def fast_sale(
@@ -308,17 +310,18 @@ def _sale(
     tax = dict(taxable)
     total = NO_AMOUNT
     line_models, line_wires = [], []
+    categories, units, taxes = found.categories, found.units, found.taxes
     for number, line in enumerate(invoice.lines, start=1):
         item = line.item
-        category = found.category(item.category)
+        category = categories.get(item.category) or found.category(item.category)
         if category is None or not (item.origin_country or category.origin_country):
             return None
         (item.origin_country or category.origin_country).upper()  # item_spec's; raises for a non-text
-        quantity_unit = found.unit(line.unit)
+        quantity_unit = units.get(line.unit) or found.unit(line.unit)
         vat, excise = _taxes(line)
         if quantity_unit is None or vat is None:
             return None
-        letter = found.tax_type(vat)
+        letter = taxes.get((vat.code, vat.rate)) or found.tax_type(vat)
         if letter is None:
             return None
         price = line.unit_price * exchange_rate
@@ -339,11 +342,6 @@ def _sale(
         else:
             packages = max(ONE, (quantity / per_package).to_integral_value(rounding=ROUND_CEILING))
         name, barcode = (line.description or item.name)[:200], item.barcode
-        values = (
-            number, item_code, category.item_class, name, barcode, packaging, packages, quantity_unit, exact_quantity,
-            amounts[0], amounts[1], exact_discount, amounts[2], None, None, None, None, letter,
-            amounts[3], amounts[4], amounts[5],
-        )  # fmt: skip
         if not (
             type(item_code) is str and len(item_code) <= 20  # itemCd (not empty: checked above)
             and type(name) is str and len(name) >= 1  # itemNm (cut to 200 above)
@@ -354,11 +352,27 @@ def _sale(
             and min(amounts) > -AMOUNT_LIMIT and max(amounts) < AMOUNT_LIMIT  # prc … totAmt
         ):  # fmt: skip
             return None
-        taxable[letter] += amounts[3]
-        tax[letter] += amounts[4]
-        total += amounts[5]
-        line_models.append(_model(SaleLine, dict(zip(LINE_FIELDS, values, strict=True)), set(LINE_SET)))
-        line_wires.append(dict(zip(LINE_ALIASES, values, strict=True)))
+        price, supply, discount_amount, line_taxable, line_tax, line_total = amounts
+        taxable[letter] += line_taxable
+        tax[letter] += line_tax
+        total += line_total
+        item_class = category.item_class
+        # SaleLine's fields in its order (tests compare the key order with a validated SaleLine's), then aliases
+        line_models.append(_model(SaleLine, {
+            "sequence": number, "item_code": item_code, "item_class": item_class, "name": name, "barcode": barcode,
+            "packaging_unit": packaging, "packages": packages, "quantity_unit": quantity_unit,
+            "quantity": exact_quantity, "unit_price": price, "supply_amount": supply, "discount_rate": exact_discount,
+            "discount_amount": discount_amount, "insurance_code": None, "insurance_name": None,
+            "insurance_rate": None, "insurance_amount": None, "tax_type": letter, "taxable_amount": line_taxable,
+            "tax_amount": line_tax, "total_amount": line_total,
+        }, LINE_SET.copy()))  # fmt: skip
+        line_wires.append({
+            "itemSeq": number, "itemCd": item_code, "itemClsCd": item_class, "itemNm": name, "bcd": barcode,
+            "pkgUnitCd": packaging, "pkg": packages, "qtyUnitCd": quantity_unit, "qty": exact_quantity, "prc": price,
+            "splyAmt": supply, "dcRt": exact_discount, "dcAmt": discount_amount, "isrccCd": None, "isrccNm": None,
+            "isrcRt": None, "isrcAmt": None, "taxTyCd": letter, "taxblAmt": line_taxable, "taxAmt": line_tax,
+            "totAmt": line_total,
+        })  # fmt: skip
     payment = found.payment_type(invoice.payment_method)
     if payment is MISSING:
         return None
@@ -366,7 +380,9 @@ def _sale(
     pin = _pin(invoice)
     if pin is MISSING:
         return None
-    confirmed = kra_datetime(confirmed_at)
+    confirmed, issued = kra_stamp(confirmed_at), kra_stamp(invoice.issued_at)
+    if confirmed is None or issued is None:
+        return None
     receipt_values = (
         pin, _cut(buyer.mobile if buyer else None, 20), confirmed, _cut(trade_name, 20),
         _cut(buyer.address if buyer else None, 200), _cut(top, 20), _cut(bottom, 20), "N",
@@ -377,11 +393,11 @@ def _sale(
         reason = found.refund_reason(invoice.refund_reason)
         if reason is None:
             return None
-        kind = ("R", original_invoice_number, kra_datetime(invoice.issued_at) if profile == "gavaconnect" else None,
+        kind = ("R", original_invoice_number, issued if profile == "gavaconnect" else None,
                 reason)  # fmt: skip
-        unset = CREDIT_UNSET
+        fields_set = CREDIT_SET
     else:
-        kind, unset = ("S", 0, None, None), SALE_UNSET
+        kind, fields_set = ("S", 0, None, None), SALE_SET
     identity, name = audit.id[:20], audit.name[:60]
     taxable_total = sum(taxable.values(), NO_AMOUNT)
     tax_total = sum(tax.values(), NO_AMOUNT)
@@ -391,18 +407,30 @@ def _sale(
         taxable_total, tax_total, total,
         device.pin, device.branch_id, invoice.number[:50], invoice_number, kind[1],
         pin, buyer.name[:60] if buyer is not None else None, "N", kind[0], payment, "02",
-        confirmed, kra_date(invoice.issued_at), confirmed, None, None, kind[2], kind[3], len(line_models),
+        confirmed, issued[:8], confirmed, None, None, kind[2], kind[3], len(line_models),
         "Y" if legacy else "N", invoice.remark[:400] if invoice.remark else None,
     )  # fmt: skip
     if not _receipt_fits(receipt_values) or not _request_fits(values):
         return None
-    receipt = _model(SaleReceipt, dict(zip(RECEIPT_FIELDS, receipt_values, strict=True)), set(RECEIPT_FIELDS))
+    receipt = _model(SaleReceipt, dict(zip(RECEIPT_FIELDS, receipt_values, strict=True)), RECEIPT_SET.copy())
     fields = dict(zip(REQUEST_FIELDS, (*values, receipt, line_models), strict=True))
-    request = _model(SaleRequest, fields, set(REQUEST_FIELDS) - unset)
+    request = _model(SaleRequest, fields, fields_set.copy())
     receipt_wire = dict(zip(RECEIPT_ALIASES, receipt_values, strict=True))
     wire = dict(zip(REQUEST_ALIASES, (*values, receipt_wire, line_wires), strict=True))
     keep_wire(request, wire)
     return request
+
+
+def kra_stamp(moment: datetime) -> str | None:
+    """clock.kra_datetime (yyyyMMddHHmmss in EAT; [:8] is clock.kra_date) without strftime, for an aware
+    moment of the years 1000-9999; None otherwise (the full path then raises, or writes what strftime writes)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return None
+    local = moment.astimezone(EAT)
+    if local.year < 1000:
+        return None
+    return (f"{local.year}{local.month:02d}{local.day:02d}"
+            f"{local.hour:02d}{local.minute:02d}{local.second:02d}")  # fmt: skip
 
 
 def _pin(invoice: Invoice) -> Any:

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from connector.clock import EAT, kra_date, kra_datetime
 from connector.kra.payloads import SaleLine, SaleReceipt, SaleRequest
 from connector.kra_credit_notes import CreditNoteLimits
-from connector.kra_fast_sale import fast_sale, precheck_clean
+from connector.kra_fast_sale import fast_sale, kra_stamp, precheck_clean
 from connector.kra_payload import (
     AuditNames,
     DeviceIdentity,
@@ -136,6 +137,8 @@ def outcome(build: Any, invoice: Invoice, given: dict[str, Any]) -> tuple[str, .
 
 def assert_same_request(got: SaleRequest, want: SaleRequest) -> None:
     assert got == want
+    assert repr(got) == repr(want)  # field order and Decimal exponents too
+    assert [repr(line) for line in got.lines] == [repr(line) for line in want.lines]
     assert got.model_fields_set == want.model_fields_set
     assert got.receipt.model_fields_set == want.receipt.model_fields_set
     assert [line.model_fields_set for line in got.lines] == [line.model_fields_set for line in want.lines]
@@ -238,6 +241,12 @@ VIOLATIONS: dict[str, tuple[Any, dict[str, Any]]] = {
     "tax rate missing": (no_change, {"tax_rates": {"A": Decimal("0")}}),
     "cfmDt year 999 (13 digits)": (no_change, {"confirmed_at": datetime(999, 6, 1, 12, tzinfo=UTC)}),
     "cfmDt without a timezone": (no_change, {"confirmed_at": datetime(2024, 6, 1, 12)}),
+    "salesDt year 999": (change_invoice(issued_at=datetime(999, 6, 1, 12, tzinfo=UTC)), {}),
+    "salesDt year 999 on a credit note (rfdDt)": (
+        change_invoice(kind="credit_note", refund_reason="01", issued_at=datetime(999, 6, 1, 12, tzinfo=UTC)),
+        {"original_invoice_number": 3},
+    ),
+    "salesDt a date, not a datetime": (change_invoice(issued_at=datetime(2024, 5, 1).date()), {}),
     "trdeNm not text": (no_change, {"trade_name": 12345}),
     "topMsg not text": (no_change, {"top_message": ["top"]}),
     "profile unknown": (no_change, {"profile": "vscu"}),
@@ -287,6 +296,24 @@ def test_model_constraints_are_the_ones_the_fast_path_checks() -> None:
 
 
 FINGERPRINT = "15baf2c25c239446"
+
+
+def test_kra_stamp_writes_what_the_clock_helpers_write() -> None:
+    rng = random.Random(5)
+    zones = [UTC, EAT, timezone(timedelta(hours=-11)), timezone(timedelta(hours=13, minutes=45))]
+    for _ in range(3000):
+        moment = datetime(rng.randrange(1000, 10000) if rng.random() < 0.1 else rng.randrange(1999, 2031),
+                          rng.randrange(1, 13), rng.randrange(1, 29), rng.randrange(24), rng.randrange(60),
+                          rng.randrange(60), rng.randrange(1_000_000), tzinfo=rng.choice(zones))  # fmt: skip
+        if moment.year == 9999 and moment.month == 12:
+            continue  # astimezone may leave datetime's range
+        stamp = kra_stamp(moment)
+        if stamp is None:  # a 3-digit year in EAT: the full path writes it with strftime
+            assert moment.astimezone(EAT).year < 1000
+            continue
+        assert stamp == kra_datetime(moment) and stamp[:8] == kra_date(moment)
+    assert kra_stamp(datetime(2024, 1, 1)) is None  # naive: the full path raises
+    assert kra_stamp(datetime(999, 12, 31, tzinfo=UTC)) is None  # strftime writes 3-digit years
 
 
 # ---------------------------------------------------------------- precheck
