@@ -33,7 +33,8 @@ from connector.ledger import (
     Ledger,
     leases,
 )
-from connector.ledger.schema import SIGNED
+from connector.ledger.schema import DISCARDABLE, SIGNED
+from connector.ledger.store import LedgerError
 from connector.mapping import load_mapping
 from connector.model_bounds import validation_error
 from connector.models import Invoice, Receipt
@@ -129,9 +130,11 @@ class Pipeline:
         that document's problem (needs-fix naming document, field and value), never the source's."""
         assert source.adapter is not None
         if document.withdrawn:
-            signed = self.ledger.find(source.name, document.external_id, document.kind)
-            if signed is not None and signed.state in SIGNED:
-                return self.withdrawn_after_signing(signed, document.withdrawn)
+            known = self.ledger.find(source.name, document.external_id, document.kind)
+            if known is not None and known.state in SIGNED:
+                return self.withdrawn_after_signing(known, document.withdrawn)
+            if known is not None and known.invoice_number is None and known.state in DISCARDABLE:
+                return self.withdrawn_before_sending(known, document.withdrawn)
         problem, canonical, content_hash, device = None, None, None, source.device
         try:
             invoice = source.adapter.to_canonical(document)
@@ -272,6 +275,17 @@ class Pipeline:
         doc = self.ledger.transition(document_id, QUEUED, "retry requested", reason=None, attempts=0)
         self.enqueue_drain(doc.device_key, 0)
         return doc
+
+    def withdrawn_before_sending(self, doc: Document, how: str) -> int:
+        """The source voided or deleted it before it got an invoice number: it must never reach KRA. (One that
+        holds a number goes to KRA all the same — a number, once allocated, is its document's — and is then
+        alerted as withdrawn after signing.)"""
+        try:
+            self.ledger.discard(doc.id, f"{how} before it was sent to KRA")
+        except LedgerError:  # the sender numbered it meanwhile: it is sent, then alerted after signing
+            return doc.id
+        log.info("%s: %s before it was sent to KRA: discarded, never sent", doc.label, how)
+        return doc.id
 
     def withdrawn_after_signing(self, doc: Document, how: str) -> int:
         """KRA signed it, then the source voided or deleted it: only a credit note can undo it. Alerted once."""

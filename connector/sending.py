@@ -21,7 +21,7 @@ from connector.errors import DocumentError, MappingError
 from connector.kra import results
 from connector.kra.client import KraClient, KraResult
 from connector.kra.results import Outcome
-from connector.ledger import ACCEPTED, NEEDS_FIX, QUEUED, RETRY_WAIT, SENDING, UNKNOWN, Document
+from connector.ledger import ACCEPTED, DISCARDED, NEEDS_FIX, QUEUED, RETRY_WAIT, SENDING, UNKNOWN, Document
 from connector.models import Invoice, Receipt, receipt_qr_url
 
 if TYPE_CHECKING:
@@ -139,6 +139,8 @@ class DeviceSender:
         is read back later, with an alert. Returns a wait for the device, or None to go on."""
         log.exception("sending %s failed unexpectedly", head.label)
         doc = self.ledger.get(head.id)
+        if doc.state == DISCARDED:  # closed meanwhile (withdrawn in the source, or by a person): nothing to send
+            return None
         problem = f"{type(exc).__name__}: {exc}"[:500]
         if _transient_storage_error(exc) and doc.state not in (SENDING, UNKNOWN):
             # A deadlock or a busy/dropped database is never the document's fault: its transaction rolled back
