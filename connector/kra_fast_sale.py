@@ -42,6 +42,9 @@ ONE = Decimal("1")
 HUNDRED = Decimal("100")
 # Largest magnitude with 2 decimals that fits NUMBER(p, 2): Amount max_digits 20, Quantity 15, Rate 9.
 AMOUNT_LIMIT, QUANTITY_LIMIT, RATE_LIMIT = Decimal(10) ** 18, Decimal(10) ** 13, Decimal(10) ** 7
+# The same as digit counts: x.adjusted() < n  implies  |x| < 10 ** n  (a zero's adjusted() is its exponent, -2
+# or more here, so a zero passes; a Decimal with exponent -2 and adjusted() < 18 has at most 20 digits).
+AMOUNT_DIGITS, QUANTITY_DIGITS = 18, 13
 
 
 # ---------------------------------------------------------------- mapping look-ups, remembered
@@ -246,12 +249,9 @@ def _taxes(line: Any) -> tuple[Any, Decimal]:
 # ---------------------------------------------------------------- build_sale
 
 LINE_FIELDS = tuple(SaleLine.model_fields)
-LINE_ALIASES = tuple(field.alias or name for name, field in SaleLine.model_fields.items())
 LINE_SET = set(LINE_FIELDS) - {"insurance_code", "insurance_name", "insurance_rate", "insurance_amount"}
 RECEIPT_FIELDS = tuple(SaleReceipt.model_fields)
-RECEIPT_ALIASES = tuple(field.alias or name for name, field in SaleReceipt.model_fields.items())
 REQUEST_FIELDS = tuple(SaleRequest.model_fields)
-REQUEST_ALIASES = tuple(field.alias or name for name, field in SaleRequest.model_fields.items())
 RECEIPT_SET = set(RECEIPT_FIELDS)
 # The fields the full path gives (model_fields_set); the others keep their defaults.
 SALE_SET = set(REQUEST_FIELDS) - {"cancel_requested_at", "cancelled_at", "refunded_at", "refund_reason"}
@@ -346,10 +346,11 @@ def _sale(
             type(item_code) is str and len(item_code) <= 20  # itemCd (not empty: checked above)
             and type(name) is str and len(name) >= 1  # itemNm (cut to 200 above)
             and (barcode is None or (type(barcode) is str and len(barcode) <= 20))  # bcd
-            and -QUANTITY_LIMIT < packages < QUANTITY_LIMIT  # pkg
-            and -QUANTITY_LIMIT < exact_quantity < QUANTITY_LIMIT  # qty
+            and packages.adjusted() < QUANTITY_DIGITS and exact_quantity.adjusted() < QUANTITY_DIGITS  # pkg, qty
             and ZERO <= exact_discount < RATE_LIMIT  # dcRt ge 0
-            and min(amounts) > -AMOUNT_LIMIT and max(amounts) < AMOUNT_LIMIT  # prc … totAmt
+            and amounts[0].adjusted() < AMOUNT_DIGITS and amounts[1].adjusted() < AMOUNT_DIGITS  # prc, splyAmt
+            and amounts[2].adjusted() < AMOUNT_DIGITS and amounts[3].adjusted() < AMOUNT_DIGITS  # dcAmt, taxblAmt
+            and amounts[4].adjusted() < AMOUNT_DIGITS and amounts[5].adjusted() < AMOUNT_DIGITS  # taxAmt, totAmt
         ):  # fmt: skip
             return None
         price, supply, discount_amount, line_taxable, line_tax, line_total = amounts
@@ -383,40 +384,86 @@ def _sale(
     confirmed, issued = kra_stamp(confirmed_at), kra_stamp(invoice.issued_at)
     if confirmed is None or issued is None:
         return None
-    receipt_values = (
-        pin, _cut(buyer.mobile if buyer else None, 20), confirmed, _cut(trade_name, 20),
-        _cut(buyer.address if buyer else None, 200), _cut(top, 20), _cut(bottom, 20), "N",
-    )  # fmt: skip
+    mobile = buyer.mobile[:20] if buyer is not None and buyer.mobile else None
+    address = buyer.address[:200] if buyer is not None and buyer.address else None
+    trade_name, top, bottom = _cut(trade_name, 20), _cut(top, 20), _cut(bottom, 20)
     if invoice.is_credit_note:
         if not original_invoice_number or not invoice.refund_reason:
             return None
         reason = found.refund_reason(invoice.refund_reason)
         if reason is None:
             return None
-        kind = ("R", original_invoice_number, issued if profile == "gavaconnect" else None,
-                reason)  # fmt: skip
+        receipt_type, original, refunded = "R", original_invoice_number, issued if not legacy else None
         fields_set = CREDIT_SET
     else:
-        kind, fields_set = ("S", 0, None, None), SALE_SET
+        receipt_type, original, refunded, reason, fields_set = "S", 0, None, None, SALE_SET
     identity, name = audit.id[:20], audit.name[:60]
-    taxable_total = sum(taxable.values(), NO_AMOUNT)
-    tax_total = sum(tax.values(), NO_AMOUNT)
-    values = (
-        identity, name, identity, name,
-        *taxable.values(), *(rates[letter] for letter in TAX_TYPE_LETTERS), *tax.values(),
-        taxable_total, tax_total, total,
-        device.pin, device.branch_id, invoice.number[:50], invoice_number, kind[1],
-        pin, buyer.name[:60] if buyer is not None else None, "N", kind[0], payment, "02",
-        confirmed, issued[:8], confirmed, None, None, kind[2], kind[3], len(line_models),
-        "Y" if legacy else "N", invoice.remark[:400] if invoice.remark else None,
-    )  # fmt: skip
-    if not _receipt_fits(receipt_values) or not _request_fits(values):
+    a, b, c, d, e = taxable.values()
+    tax_a, tax_b, tax_c, tax_d, tax_e = tax.values()
+    rate_a, rate_b, rate_c, rate_d, rate_e = (rates[letter] for letter in TAX_TYPE_LETTERS)
+    taxable_total, tax_total = sum(taxable.values(), NO_AMOUNT), sum(tax.values(), NO_AMOUNT)  # as _totals
+    tin, branch, trader_number = device.pin, device.branch_id, invoice.number[:50]
+    customer_name = buyer.name[:60] if buyer is not None else None
+    remark = invoice.remark[:400] if invoice.remark else None
+    if not (
+        _text(identity, 20, 1) and _text(name, 60, 1)  # regrId, regrNm (modrId, modrNm the same)
+        and max(a.adjusted(), b.adjusted(), c.adjusted(), d.adjusted(), e.adjusted(), tax_a.adjusted(),
+                tax_b.adjusted(), tax_c.adjusted(), tax_d.adjusted(), tax_e.adjusted(), taxable_total.adjusted(),
+                tax_total.adjusted(), total.adjusted()) < AMOUNT_DIGITS  # taxblAmtA-E, taxAmtA-E, the totals
+        # taxRtA-E: check_tax_rates gave 0-100 with 2 decimals
+        and (tin is None or _text(tin, 11, 11))  # tin: Pin
+        and (branch is None or (_text(branch, 2, 2) and branch.isascii() and branch.isalnum()))  # bhfId
+        and _text(trader_number, 50, 1)  # trdInvcNo
+        and type(invoice_number) is int and invoice_number >= 1  # invcNo ge 1
+        and type(original) is int and original >= 0  # orgInvcNo ge 0
+        and (pin is None or len(pin) <= 11)  # custTin, in the request and the receipt (PIN_PATTERN: 11)
+        and _optional_text(customer_name, 60)  # custNm
+        and _optional_text(payment, 5)  # pmtTyCd (checked when remembered)
+        and _optional_text(reason, 5)  # rfdRsnCd (checked when remembered)
+        and _optional_text(remark, 400)  # remark
+        and _optional_text(mobile, 20) and _optional_text(address, 200)  # custMblNo, adrs
+        and _optional_text(trade_name, 20) and _optional_text(top, 20) and _optional_text(bottom, 20)
+        # cfmDt, stockRlsDt, rcptPbctDt, rfdDt (14 digits), salesDt (8): kra_stamp writes 4-digit years only
+        # totItemCnt ge 1, itemList min_length 1: 1-999 lines, checked first
+    ):  # fmt: skip
         return None
-    receipt = _model(SaleReceipt, dict(zip(RECEIPT_FIELDS, receipt_values, strict=True)), RECEIPT_SET.copy())
-    fields = dict(zip(REQUEST_FIELDS, (*values, receipt, line_models), strict=True))
-    request = _model(SaleRequest, fields, fields_set.copy())
-    receipt_wire = dict(zip(RECEIPT_ALIASES, receipt_values, strict=True))
-    wire = dict(zip(REQUEST_ALIASES, (*values, receipt_wire, line_wires), strict=True))
+    item_count, accepted, sales_date = len(line_models), "Y" if legacy else "N", issued[:8]
+    # The models' fields in their order (tests compare repr with validated models), then the same by alias.
+    receipt = _model(SaleReceipt, {
+        "customer_pin": pin, "customer_mobile": mobile, "published_at": confirmed, "trade_name": trade_name,
+        "address": address, "top_message": top, "bottom_message": bottom, "purchaser_accepted": "N",
+    }, RECEIPT_SET.copy())  # fmt: skip
+    request = _model(SaleRequest, {
+        "registrant_id": identity, "registrant_name": name, "modifier_id": identity, "modifier_name": name,
+        "taxable_amount_a": a, "taxable_amount_b": b, "taxable_amount_c": c, "taxable_amount_d": d,
+        "taxable_amount_e": e, "tax_rate_a": rate_a, "tax_rate_b": rate_b, "tax_rate_c": rate_c,
+        "tax_rate_d": rate_d, "tax_rate_e": rate_e, "tax_amount_a": tax_a, "tax_amount_b": tax_b,
+        "tax_amount_c": tax_c, "tax_amount_d": tax_d, "tax_amount_e": tax_e, "total_taxable_amount": taxable_total,
+        "total_tax_amount": tax_total, "total_amount": total, "tin": tin, "branch_id": branch,
+        "trader_invoice_number": trader_number, "invoice_number": invoice_number,
+        "original_invoice_number": original, "customer_pin": pin, "customer_name": customer_name,
+        "sales_type": "N", "receipt_type": receipt_type, "payment_type": payment, "sales_status": "02",
+        "confirmed_at": confirmed, "sales_date": sales_date, "stock_released_at": confirmed,
+        "cancel_requested_at": None, "cancelled_at": None, "refunded_at": refunded, "refund_reason": reason,
+        "item_count": item_count, "purchaser_accepted": accepted, "remark": remark, "receipt": receipt,
+        "lines": line_models,
+    }, fields_set.copy())  # fmt: skip
+    wire = {
+        "regrId": identity, "regrNm": name, "modrId": identity, "modrNm": name, "taxblAmtA": a, "taxblAmtB": b,
+        "taxblAmtC": c, "taxblAmtD": d, "taxblAmtE": e, "taxRtA": rate_a, "taxRtB": rate_b, "taxRtC": rate_c,
+        "taxRtD": rate_d, "taxRtE": rate_e, "taxAmtA": tax_a, "taxAmtB": tax_b, "taxAmtC": tax_c, "taxAmtD": tax_d,
+        "taxAmtE": tax_e, "totTaxblAmt": taxable_total, "totTaxAmt": tax_total, "totAmt": total, "tin": tin,
+        "bhfId": branch, "trdInvcNo": trader_number, "invcNo": invoice_number, "orgInvcNo": original,
+        "custTin": pin, "custNm": customer_name, "salesTyCd": "N", "rcptTyCd": receipt_type, "pmtTyCd": payment,
+        "salesSttsCd": "02", "cfmDt": confirmed, "salesDt": sales_date, "stockRlsDt": confirmed, "cnclReqDt": None,
+        "cnclDt": None, "rfdDt": refunded, "rfdRsnCd": reason, "totItemCnt": item_count,
+        "prchrAcptcYn": accepted, "remark": remark,
+        "receipt": {
+            "custTin": pin, "custMblNo": mobile, "rcptPbctDt": confirmed, "trdeNm": trade_name, "adrs": address,
+            "topMsg": top, "btmMsg": bottom, "prchrAcptcYn": "N",
+        },
+        "itemList": line_wires,
+    }  # fmt: skip
     keep_wire(request, wire)
     return request
 
@@ -471,42 +518,3 @@ def _optional_text(value: Any, longest: int) -> bool:
 
 def _datetime14(value: Any) -> bool:
     return type(value) is str and len(value) == 14 and value.isascii() and value.isdigit()
-
-
-def _receipt_fits(values: tuple[Any, ...]) -> bool:
-    pin, mobile, published, trade_name, address, top, bottom, _accepted = values
-    return (
-        _optional_text(pin, 11)  # custTin
-        and _optional_text(mobile, 20)  # custMblNo
-        and _datetime14(published)  # rcptPbctDt
-        and _optional_text(trade_name, 20)  # trdeNm
-        and _optional_text(address, 200)  # adrs
-        and _optional_text(top, 20)  # topMsg
-        and _optional_text(bottom, 20)  # btmMsg
-    )
-
-
-def _request_fits(values: tuple[Any, ...]) -> bool:
-    audit, amounts, rates = values[0:4], values[4:9] + values[14:22], values[9:14]
-    (tin, branch, trader_number, invoice_number, original_number, customer_pin, customer_name, _sales_type,
-     _receipt_type, payment, _status, confirmed, sales_date, released, _cancel_requested, _cancelled, refunded,
-     refund_reason, item_count, _accepted, remark) = values[22:]  # fmt: skip
-    return (
-        _text(audit[0], 20, 1) and _text(audit[1], 60, 1)  # regrId, regrNm (modrId, modrNm the same)
-        and min(amounts) > -AMOUNT_LIMIT and max(amounts) < AMOUNT_LIMIT  # taxblAmtA-E, taxAmtA-E, totals
-        and min(rates) >= ZERO and max(rates) < RATE_LIMIT  # taxRtA-E ge 0
-        and (tin is None or _text(tin, 11, 11))  # tin: Pin
-        and (branch is None or (_text(branch, 2, 2) and branch.isascii() and branch.isalnum()))  # bhfId
-        and _text(trader_number, 50, 1)  # trdInvcNo
-        and type(invoice_number) is int and invoice_number >= 1  # invcNo ge 1
-        and type(original_number) is int and original_number >= 0  # orgInvcNo ge 0
-        and _optional_text(customer_pin, 11)  # custTin
-        and _optional_text(customer_name, 60)  # custNm
-        and _optional_text(payment, 5)  # pmtTyCd (also checked when remembered)
-        and _datetime14(confirmed) and _datetime14(released)  # cfmDt, stockRlsDt
-        and type(sales_date) is str and len(sales_date) == 8 and sales_date.isascii() and sales_date.isdigit()
-        and (refunded is None or _datetime14(refunded))  # rfdDt
-        and _optional_text(refund_reason, 5)  # rfdRsnCd
-        and item_count >= 1  # totItemCnt ge 1 (itemList min_length 1)
-        and _optional_text(remark, 400)  # remark
-    )

@@ -20,11 +20,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from connector.clock import EAT, kra_date, kra_datetime
-from connector.kra.payloads import SaleLine, SaleReceipt, SaleRequest
+from connector.kra.payloads import Amount, Quantity, SaleLine, SaleReceipt, SaleRequest
 from connector.kra_credit_notes import CreditNoteLimits
-from connector.kra_fast_sale import fast_sale, kra_stamp, precheck_clean
+from connector.kra_fast_sale import AMOUNT_DIGITS, QUANTITY_DIGITS, fast_sale, kra_stamp, precheck_clean
 from connector.kra_payload import (
     AuditNames,
     DeviceIdentity,
@@ -36,6 +37,7 @@ from connector.kra_payload import (
 from connector.kra_precheck import _precheck
 from connector.mapping import load_mapping
 from connector.models import DocumentRef, Invoice, ItemRef, Line, Party, Tax
+from connector.money import CENT
 
 MAPPING = load_mapping("csv")
 RATES = {"A": Decimal("0"), "B": Decimal("16"), "C": Decimal("0"), "D": Decimal("0"), "E": Decimal("8")}
@@ -296,6 +298,21 @@ def test_model_constraints_are_the_ones_the_fast_path_checks() -> None:
 
 
 FINGERPRINT = "15baf2c25c239446"
+
+
+@pytest.mark.parametrize(("kind", "digits"), [(Amount, AMOUNT_DIGITS), (Quantity, QUANTITY_DIGITS)])
+def test_a_number_the_fast_path_lets_through_is_one_pydantic_accepts(kind: Any, digits: int) -> None:
+    """The fast path's bound: exponent -2 or more (by construction) and adjusted() < digits."""
+    adapter, rng = TypeAdapter(kind), random.Random(digits)
+    edges = [Decimal(10) ** digits - CENT, -(Decimal(10) ** digits - CENT), Decimal("0.00"), Decimal("-0.00"),
+             Decimal("1E+" + str(digits - 1)), Decimal(10) ** (digits - 1) * 9]  # fmt: skip
+    randoms = [Decimal(rng.randrange(-(10 ** (digits + 3)), 10 ** (digits + 3))).scaleb(-rng.choice([0, 1, 2]))
+               for _ in range(3000)]  # fmt: skip
+    for value in edges + randoms:
+        if value.adjusted() < digits:
+            assert adapter.validate_python(value) == value
+    with pytest.raises(ValidationError):
+        adapter.validate_python(Decimal(10) ** digits)  # adjusted() == digits: the bound is tight
 
 
 def test_kra_stamp_writes_what_the_clock_helpers_write() -> None:
