@@ -6,6 +6,11 @@
 
 No I/O here. The line arithmetic of the two conventions is in `connector.kra_amounts`.
 
+Speed (issue 12): `build_sale` and `precheck` first try `connector.kra_fast_sale`, which answers only the
+plain case (same request, same fields, same wire bytes, every constraint of the pydantic models checked
+by hand); anything else, including every refusal, goes through the full code below
+(`build_sale_in_full`, pydantic's validation of the whole request), so errors read as they always did.
+
 Choices (spec §3):
 * Lines are rounded first; header buckets A-E are sums of the rounded lines; all five buckets and
   all five rates are always sent, rates from the caller's `tax_rates`.

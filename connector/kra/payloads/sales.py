@@ -121,7 +121,8 @@ class SaleRequest(TaxTotals, AuditFields):
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON-ready dict. A request from the fast builder hands out the dict it built with it, once,
-        when nothing was assigned to any request since and its lines are the same objects (else a fresh dump)."""
+        when nothing was assigned to any request since (an assignment to a request, a line or the receipt
+        counts; base.assignments) and its lines are the same objects (else a fresh dump)."""
         kept = _built_wires.pop(id(self), None)
         if kept is not None and kept.fits(self):
             return kept.wire
@@ -131,14 +132,13 @@ class SaleRequest(TaxTotals, AuditFields):
 class BuiltWire:
     """The wire dict the fast builder made together with a request, and what it was made from."""
 
-    __slots__ = ("assignments", "fields", "line_fields", "lines", "owner", "receipt", "wire")
+    __slots__ = ("assignments", "fields", "line_objects", "lines", "owner", "receipt", "wire")
 
     def __init__(self, owner: SaleRequest, wire: dict[str, Any]) -> None:
         key, table = id(owner), _built_wires
         self.owner = weakref.ref(owner, lambda gone, forget=_forget: forget(table, key, gone))
         self.wire, self.fields, self.receipt = wire, owner.__dict__, owner.receipt.__dict__
-        self.lines = owner.lines
-        self.line_fields = [line.__dict__ for line in owner.lines]
+        self.lines, self.line_objects = owner.lines, tuple(owner.lines)
         self.assignments = base.assignments
 
     def fits(self, request: SaleRequest) -> bool:
@@ -148,8 +148,8 @@ class BuiltWire:
             and request.__dict__ is self.fields
             and request.lines is self.lines
             and request.receipt.__dict__ is self.receipt
-            and len(self.lines) == len(self.line_fields)
-            and all(line.__dict__ is fields for line, fields in zip(self.lines, self.line_fields, strict=True))
+            and len(self.lines) == len(self.line_objects)
+            and all(line is kept for line, kept in zip(self.lines, self.line_objects, strict=True))
         )
 
 
