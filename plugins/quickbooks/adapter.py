@@ -10,7 +10,9 @@ Connect once with `etims-connector quickbooks connect qbo`. Changes arrive by we
 QBO's own `time`, or a LastUpdatedTime query on the first run and after gaps). KRA's receipt is written back
 with a raw sparse update (docs/quickbooks.md). A document's `ref` is {"realm", "entity", "id", "number"}:
 stable, so the connector's own write-back (seen again through CDC and the webhook) is an unchanged document.
-Inventory items' QtyOnHand are its stock (`KnowsStockOnHand`, plugins/quickbooks/stock.py).
+Inventory items' QtyOnHand are its stock (`KnowsStockOnHand`, plugins/quickbooks/stock.py). Its Bills are the
+bills of KRA purchases (`RecordsBills`, plugins/quickbooks/bills.py; the supplier's PIN on the Vendor's
+`vendor_pin_field`).
 """
 
 from __future__ import annotations
@@ -24,10 +26,19 @@ from typing import Any
 
 from quickbooks.exceptions import QuickbooksException
 
-from connector.adapters import InventoryItem, KnowsStockOnHand, Listens, SourceAdapter, SourceDocument, WebhookAnswer
+from connector.adapters import (
+    InventoryItem,
+    KnowsStockOnHand,
+    Listens,
+    RecordsBills,
+    SourceAdapter,
+    SourceDocument,
+    WebhookAnswer,
+)
 from connector.errors import ConfigurationError
 from connector.models import Invoice, Receipt
 from plugins.quickbooks import webhooks, writeback
+from plugins.quickbooks.bills import BillReader
 from plugins.quickbooks.client import STALE_OBJECT, QboClient
 from plugins.quickbooks.config import QuickBooksConfig
 from plugins.quickbooks.documents import Converter, is_deleted, is_voided
@@ -42,7 +53,7 @@ STALE_RETRIES = 4
 MAX_NOTES = 50  # the newest are kept for `doctor`
 
 
-class QuickBooksAdapter(SourceAdapter, Listens, KnowsStockOnHand):
+class QuickBooksAdapter(SourceAdapter, Listens, KnowsStockOnHand, RecordsBills):
     name = "quickbooks"
     Config = QuickBooksConfig
     webhook_path = "/webhooks/quickbooks"
@@ -56,6 +67,7 @@ class QuickBooksAdapter(SourceAdapter, Listens, KnowsStockOnHand):
         self.client = QboClient(config, self.tokens)
         self.reader = Reader(config, self.client)
         self.stock = Inventory(config, self.client, self.reader)
+        self.bill_reader = BillReader(config, self.client, self.reader, self.source_name)
         self.converter = Converter(config, self.source_name)
         self._latest: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
@@ -131,6 +143,24 @@ class QuickBooksAdapter(SourceAdapter, Listens, KnowsStockOnHand):
     def stock_on_hand(self, branch: str | None, item_codes: list[str]) -> dict[str, Any]:
         """QtyOnHand per item code: company-wide (QuickBooks has no per-location stock), whatever the branch."""
         return self.stock.on_hand(item_codes) if item_codes else {}
+
+    # ------------------------------------------------------------ bills (plugins/quickbooks/bills.py)
+
+    def fetch_bills(self, cursor: str | None) -> Iterator[tuple[Any, str | None]]:
+        """Bills changed after `cursor`: a `Bill`, or its fields when it needs fixing (bills.py)."""
+        yield from self.bill_reader.bills(cursor, again=self._bills_to_fix())
+
+    def _bills_to_fix(self) -> list[str]:
+        """Ids of this source's bills the ledger holds as needs-fix: read again every round, because the fix is
+        often on the Vendor (its PIN), which does not change the Bill. Unchanged ones stay as they are (the ledger
+        compares contents)."""
+        if self.ledger is None:
+            return []
+        from connector.purchases.schema import NEEDS_FIX
+        from connector.purchases.store import PurchaseLedger
+
+        found = PurchaseLedger(self.ledger().db).bills("source = ? AND state = ?", [self.source_name, NEEDS_FIX])
+        return [b.external_id for b in found][-self.config.page_size :]
 
     # ------------------------------------------------------------ webhooks
 

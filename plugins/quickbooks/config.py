@@ -55,6 +55,9 @@ class QuickBooksConfig(BaseModel):
     default_refund_reason: str = "Refund"
     not_applicable_tax_code: str = "NotApplicable"  # [taxes] key for GlobalTaxCalculation = NotApplicable
 
+    # bills (KRA purchases): the Vendor field holding the supplier's KRA PIN (QBO masks TaxIdentifier)
+    vendor_pin_field: str = Field(default="AcctNum", min_length=1)  # the vendor form's "Account no."
+
     # write-back
     write_custom_fields: dict[ReceiptField, str] = {}  # receipt value -> name of a sales-form custom field
     custom_field_max_length: int = Field(default=31, ge=1)

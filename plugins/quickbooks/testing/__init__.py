@@ -104,6 +104,15 @@ Builders (``plugins.quickbooks.testing.builders``) — pure functions returning 
                  tax_rates=None,                      # {TaxCode Id: Rate}; default KENYA_TAX
                  us_tax=None) -> dict                 # (TxnTaxCodeRef, TaxRateRef, percent) → US model
     make_credit_memo(customer, lines, **same) -> dict
+    make_vendor(display_name, *, id=None, acct_num=None, tax_identifier=None, currency="KES") -> dict
+                                                      # AcctNum = the vendor form's "Account no."; TaxIdentifier
+                                                      # is returned masked (last 4 characters), as QBO does
+    item_expense_line(item, qty, unit_price=None, *, tax_code=None, gross=None) -> dict
+                                                      # ItemBasedExpenseLineDetail (UnitPrice: PurchaseCost)
+    account_expense_line(amount, *, account="7", tax_code="21") -> dict   # AccountBasedExpenseLineDetail
+    make_bill(vendor, lines, *, doc_number=None, txn_date=None, tax_calculation="TaxExcluded", currency=None,
+              exchange_rate=None) -> dict            # DocNumber = "Bill no."; a Bill saved in the realm raises
+                                                      # the QtyOnHand of its Inventory items (inventory.py)
     compute_totals(doc, tax_rates) -> dict            # (re)computes SubTotal line, TxnTaxDetail, TotalAmt,
                                                       # Balance, HomeTotalAmt in place; what the server uses
 
@@ -130,16 +139,20 @@ Assumptions where the spec and samples are silent are listed in ``server.py``'s 
 
 from .builders import (
     KENYA_TAX,
+    account_expense_line,
     custom_field_values,
     description_line,
     discount_line,
     group_line,
+    item_expense_line,
     kenya_tax_entities,
+    make_bill,
     make_credit_memo,
     make_customer,
     make_invoice,
     make_item,
     make_tax_code,
+    make_vendor,
     sales_line,
 )
 from .clients import auth_client, insecure_transport, local_quickbooks_class, quickbooks_client
@@ -157,6 +170,7 @@ __all__ = [
     "Realm",
     "TokenSet",
     "WebhookSender",
+    "account_expense_line",
     "auth_client",
     "cloudevents_body",
     "compute_totals",
@@ -166,14 +180,17 @@ __all__ = [
     "forge_signature",
     "group_line",
     "insecure_transport",
+    "item_expense_line",
     "kenya_tax_entities",
     "legacy_body",
     "local_quickbooks_class",
+    "make_bill",
     "make_credit_memo",
     "make_customer",
     "make_invoice",
     "make_item",
     "make_tax_code",
+    "make_vendor",
     "quickbooks_client",
     "sales_line",
     "send_webhook",

@@ -27,8 +27,10 @@ PATH_ENTITIES = {
     "taxcode": "TaxCode",
     "taxrate": "TaxRate",
     "payment": "Payment",
+    "vendor": "Vendor",
+    "bill": "Bill",
 }
-WRITABLE = {"Invoice", "CreditMemo", "Customer", "Item", "Payment"}
+WRITABLE = {"Invoice", "CreditMemo", "Customer", "Item", "Payment", "Vendor", "Bill"}
 BATCH_MAX = 30
 
 

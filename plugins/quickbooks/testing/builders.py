@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .tax import Rate, compute_totals, dec
+from .tax import Rate, compute_bill_totals, compute_totals, dec
 
 KENYA_TAX: dict[str, Rate] = {
     "21": Rate("11", Decimal(16)),
@@ -340,4 +340,114 @@ def make_credit_memo(customer: Mapping[str, Any], lines: list[dict], **options: 
         options.setdefault(name, None)
     doc = _transaction(customer, lines, **options)
     doc["RemainingCredit"] = doc["TotalAmt"]
+    return doc
+
+
+def make_vendor(
+    display_name: str,
+    *,
+    id: str | None = None,
+    acct_num: str | None = None,
+    tax_identifier: str | None = None,
+    currency: str = "KES",
+    company_name: str | None = None,
+) -> dict:
+    """A Vendor as python-quickbooks models it (objects/vendor.py; the spec and samples have none). `acct_num` is
+    the vendor form's "Account no." (≤ 100 characters); `tax_identifier` is stored but, as QBO does, only its last
+    four characters are ever returned (masked "XXXXXXX345B")."""
+    vendor: dict[str, Any] = {
+        "DisplayName": display_name,
+        "CompanyName": company_name or display_name,
+        "PrintOnCheckName": company_name or display_name,
+        "Active": True,
+        "Vendor1099": False,
+        "Balance": Decimal(0),
+        "CurrencyRef": _ref(currency, CURRENCY_NAMES.get(currency, currency)),
+        "domain": "QBO",
+        "sparse": False,
+    }
+    if id is not None:
+        vendor["Id"] = id
+    if acct_num is not None:
+        vendor["AcctNum"] = acct_num
+    if tax_identifier is not None:
+        vendor["TaxIdentifier"] = tax_identifier
+    return vendor
+
+
+def item_expense_line(
+    item: Mapping[str, Any],
+    qty: Decimal | str | int | None,
+    unit_price: Decimal | str | int | None = None,
+    *,
+    tax_code: str | None = None,
+    description: str | None = None,
+    gross: Decimal | str | int | None = None,
+) -> dict:
+    """A Bill line for an item (ItemBasedExpenseLineDetail): Qty at UnitPrice (the item's PurchaseCost by
+    default); `gross` = the line total including tax (TaxInclusive bills); tax_code defaults to the item's
+    purchase tax code, else its sales tax code."""
+    detail: dict[str, Any] = {"BillableStatus": "NotBillable",
+                              "ItemRef": _ref(str(item.get("Id", "")), item.get("Name"))}  # fmt: skip
+    if qty is not None:
+        price = item.get("PurchaseCost", 0) if unit_price is None else unit_price
+        detail["UnitPrice"] = dec(price)
+        detail["Qty"] = dec(qty)
+    code = tax_code or (item.get("PurchaseTaxCodeRef") or {}).get("value") or (item.get("SalesTaxCodeRef") or {}).get(
+        "value"
+    )
+    if code is not None:
+        detail["TaxCodeRef"] = _ref(code)
+    if gross is not None:
+        detail["TaxInclusiveAmt"] = dec(gross)
+    return {"Description": description or item.get("Description") or item.get("Name", ""),
+            "DetailType": "ItemBasedExpenseLineDetail", "ItemBasedExpenseLineDetail": detail}  # fmt: skip
+
+
+def account_expense_line(amount: Decimal | str | int, *, account: str = "7", account_name: str = "Rent or Lease",
+                         tax_code: str | None = "21", description: str | None = None) -> dict:  # fmt: skip
+    """A Bill line booked to an expense account (AccountBasedExpenseLineDetail): no item, no quantity."""
+    detail: dict[str, Any] = {"AccountRef": _ref(account, account_name), "BillableStatus": "NotBillable"}
+    if tax_code is not None:
+        detail["TaxCodeRef"] = _ref(tax_code)
+    return {"Description": description or account_name, "Amount": dec(amount),
+            "DetailType": "AccountBasedExpenseLineDetail", "AccountBasedExpenseLineDetail": detail}  # fmt: skip
+
+
+def make_bill(
+    vendor: Mapping[str, Any],
+    lines: list[dict],
+    *,
+    doc_number: str | None = None,
+    txn_date: date | str | None = None,
+    due_date: date | str | None = None,
+    tax_calculation: str = "TaxExcluded",
+    currency: str | None = None,
+    exchange_rate: Decimal | str | int | None = None,
+    private_note: str | None = None,
+    tax_rates: Mapping[str, Rate] | None = None,
+    home_currency: str = "KES",
+) -> dict:
+    """A Bill (python-quickbooks objects/bill.py): VendorRef, APAccountRef, expense lines, DocNumber = the form's
+    "Bill no." (QBO does not number bills itself), totals computed like a sale's (tax.compute_bill_totals)."""
+    doc: dict[str, Any] = {"domain": "QBO", "sparse": False, "VendorRef": _ref(str(vendor.get("Id", "")),
+                                                                               vendor.get("DisplayName"))}  # fmt: skip
+    doc["APAccountRef"] = _ref("33", "Accounts Payable (A/P)")
+    if doc_number is not None:
+        doc["DocNumber"] = doc_number
+    if txn_date is not None:
+        doc["TxnDate"] = str(txn_date)
+    if due_date is not None:
+        doc["DueDate"] = str(due_date)
+    currency = currency or (vendor.get("CurrencyRef") or {}).get("value") or home_currency
+    doc["CurrencyRef"] = _ref(currency, CURRENCY_NAMES.get(currency, currency))
+    if exchange_rate is not None:
+        doc["ExchangeRate"] = dec(exchange_rate)
+    if private_note is not None:
+        doc["PrivateNote"] = private_note
+    doc["GlobalTaxCalculation"] = tax_calculation
+    doc["Line"] = [copy.deepcopy(line) for line in lines]
+    number_lines(doc["Line"])
+    doc["LinkedTxn"] = []
+    compute_bill_totals(doc, tax_rates or KENYA_TAX, home_currency=home_currency)
     return doc

@@ -1,5 +1,6 @@
-"""What saving a sales transaction does to Inventory items, as QBO does it: an Invoice lowers the QtyOnHand of
-the Inventory items on its lines (bundles included), a CreditMemo raises it; an update applies the difference
+"""What saving a transaction does to Inventory items, as QBO does it: an Invoice lowers the QtyOnHand of
+the Inventory items on its lines (bundles included), a CreditMemo raises it, and so does a Bill (its
+ItemBasedExpenseLineDetail lines: goods received on the bill); an update applies the difference
 between the old and the new version, a void (quantities zeroed) or delete gives the quantities back.
 
 Assumptions (the spec and samples are silent): a line without Qty counts 1; only items with TrackQtyOnHand;
@@ -19,7 +20,7 @@ from .tax import sales_lines
 if TYPE_CHECKING:
     from .realm import Realm
 
-SIGN = {"Invoice": Decimal(-1), "CreditMemo": Decimal(1)}
+SIGN = {"Invoice": Decimal(-1), "CreditMemo": Decimal(1), "Bill": Decimal(1)}
 
 
 def effect(realm: Realm, entity: str, doc: dict | None) -> dict[str, Decimal]:
@@ -27,8 +28,13 @@ def effect(realm: Realm, entity: str, doc: dict | None) -> dict[str, Decimal]:
     if doc is None or entity not in SIGN or doc.get("status") == "Deleted":
         return {}
     changes: dict[str, Decimal] = defaultdict(Decimal)
-    for line in sales_lines(doc.get("Line") or []):
-        detail = line.get("SalesItemLineDetail") or {}
+    lines = doc.get("Line") or []
+    if entity == "Bill":
+        found = [line.get("ItemBasedExpenseLineDetail") or {} for line in lines
+                 if line.get("DetailType") == "ItemBasedExpenseLineDetail"]  # fmt: skip
+    else:
+        found = [line.get("SalesItemLineDetail") or {} for line in sales_lines(lines)]
+    for detail in found:
         item_id = str((detail.get("ItemRef") or {}).get("value"))
         item = realm.live("Item", item_id)
         if item is None or item.get("Type") != "Inventory" or not item.get("TrackQtyOnHand"):

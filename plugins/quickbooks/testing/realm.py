@@ -23,12 +23,12 @@ from . import faults, inventory
 from .builders import kenya_tax_entities
 from .clock import FakeClock
 from .custom_fields import custom_fields_as_saved, preferences
-from .entities import TRANSACTIONS, prepare, voided
+from .entities import BILLS, TRANSACTIONS, prepare, voided
 from .tax import Rate
 from .webhooks import ChangeEvent
 from .wire import metadata_time
 
-ENTITIES = ("Invoice", "CreditMemo", "Customer", "Item", "TaxCode", "TaxRate", "Payment")
+ENTITIES = ("Invoice", "CreditMemo", "Customer", "Item", "TaxCode", "TaxRate", "Payment", "Vendor", "Bill")
 FIRST_ID = {"Invoice": 100, "CreditMemo": 500}
 
 
@@ -181,7 +181,7 @@ class Realm:
         return record
 
     def _emit(self, record: Record, operation: str) -> None:
-        if record.entity not in TRANSACTIONS | {"Customer", "Item"}:
+        if record.entity not in TRANSACTIONS | BILLS | {"Customer", "Item", "Vendor"}:
             return
         event = ChangeEvent(self.realm_id, record.entity, record.obj["Id"], operation, record.updated)
         for listener in list(self.listeners):

@@ -207,3 +207,33 @@ def _tax_line(rate: Rate, tax: Decimal, base: Decimal) -> dict:
             "NetAmountTaxable": base,
         },
     }
+
+
+BILL_DETAILS = ("ItemBasedExpenseLineDetail", "AccountBasedExpenseLineDetail")
+
+
+def bill_lines(lines: list[dict]) -> Iterator[dict]:
+    """A Bill's expense lines (item-based and account-based)."""
+    return (line for line in lines if line.get("DetailType") in BILL_DETAILS)
+
+
+def compute_bill_totals(doc: dict, rates: Mapping[str, Rate], *, home_currency: str | None = None) -> dict:
+    """A Bill's line Amounts, TxnTaxDetail, TotalAmt and Balance, with the sales arithmetic above (assumption: QBO
+    taxes a bill's lines per rate like a sale's). An item line's Amount is Qty × UnitPrice; an account line has
+    only its Amount (TaxInclusiveAmt in TaxInclusive mode). Bills have no SubTotal line."""
+    lines = [line for line in doc.get("Line", []) if line.get("DetailType") != "SubTotalLineDetail"]
+    renamed = []
+    for line in bill_lines(lines):  # priced as sales lines, then given back their own detail
+        kind = line["DetailType"]
+        line["SalesItemLineDetail"] = line.pop(kind)
+        line["DetailType"] = "SalesItemLineDetail"
+        renamed.append((line, kind))
+    doc["Line"] = lines
+    try:
+        compute_totals(doc, rates, home_currency=home_currency)
+    finally:
+        for line, kind in renamed:
+            line[kind] = line.pop("SalesItemLineDetail")
+            line["DetailType"] = kind
+        doc["Line"] = [line for line in doc["Line"] if line.get("DetailType") != "SubTotalLineDetail"]
+    return doc
