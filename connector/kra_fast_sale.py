@@ -194,11 +194,12 @@ def _document_clean(invoice: Invoice, found: Lookups, rates: dict[str, Decimal])
         return False
     if found.payment_type(invoice.payment_method) is MISSING:
         return False
+    categories, units, taxes = found.categories, found.units, found.taxes
     for line in invoice.lines:
         vat, excise = _taxes(line)
         if vat is None:
             return False
-        letter = found.tax_type(vat)
+        letter = taxes.get((vat.code, vat.rate)) or found.tax_type(vat)
         if letter is None or (vat.rate is not None and letter in rates and vat.rate != rates[letter]):
             return False
         if vat.price_included is not None and vat.price_included != line.price_includes_vat:
@@ -206,10 +207,10 @@ def _document_clean(invoice: Invoice, found: Lookups, rates: dict[str, Decimal])
         quantity, discount = line.quantity, line.discount_percent
         if abs(quantity * (line.unit_price * exchange_rate) * excise) >= LARGEST_AMOUNT:
             return False
-        if found.unit(line.unit) is None:
+        if not (units.get(line.unit) or found.unit(line.unit)):
             return False
         item = line.item
-        category = found.category(item.category)
+        category = categories.get(item.category) or found.category(item.category)
         if category is None:
             return False
         origin = item.origin_country or category.origin_country
@@ -221,7 +222,8 @@ def _document_clean(invoice: Invoice, found: Lookups, rates: dict[str, Decimal])
             return False
         if item.barcode and len(item.barcode) > 20:
             return False
-        if (quantity / line.units_per_package).quantize(CENT, HALF_UP) == 0:  # round_money
+        per_package = line.units_per_package  # 1: quantity / 1 is the quantity, at least 0.01 here
+        if per_package != 1 and (quantity / per_package).quantize(CENT, HALF_UP) == 0:  # round_money
             return False
     return True
 
@@ -335,8 +337,8 @@ def _sale(
         if not item_code or exact_quantity != quantity or exact_discount != discount:
             return None
         packaging, per_package = category.packaging_unit, line.units_per_package
-        if legacy:  # kra_items.packages
-            packages = (quantity / per_package).quantize(CENT, HALF_UP)
+        if legacy:  # kra_items.packages; quantity / 1 rounded is the quantity with 2 decimals
+            packages = exact_quantity if per_package == 1 else (quantity / per_package).quantize(CENT, HALF_UP)
         elif per_package == 1 or packaging == "NT":
             packages = ONE
         else:
