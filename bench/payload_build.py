@@ -13,6 +13,9 @@ one VAT band per line, a discount rate, no excise), built by us (the same timed 
 venv that has `etims` installed, by `etims.Sale.to_api()` from the same invoices (written to a JSON file).
 Prints both, min/median/max over --repeat runs, and the ratio of bodies per CPU second. Without that venv it
 compares against the figure recorded in issue 12 (121 µs CPU per body).
+
+--etims-shape also prints `build_sale_wire` (the same checks and dict as build_sale(...).to_wire(), without the
+pydantic objects in the plain case): what the sender would spend if it called that instead.
 """
 
 from __future__ import annotations
@@ -33,7 +36,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from connector.kra.codes import default_tax_rates
-from connector.kra_payload import AuditNames, DeviceIdentity, build_sale, format_item_code, item_spec, precheck
+from connector.kra_payload import (
+    AuditNames,
+    DeviceIdentity,
+    build_sale,
+    build_sale_wire,
+    format_item_code,
+    item_spec,
+    precheck,
+)
 from connector.mapping import Mapping, load_mapping
 from connector.models import Invoice, ItemRef, Line, Party, Tax
 
@@ -174,8 +185,8 @@ def canonical(data: dict[str, object]) -> Invoice:
                    buyer=buyer, lines=lines, payment_method="cash")  # fmt: skip
 
 
-def ours_us(invoices: list[Invoice], mapping: Mapping, profile: str) -> float:
-    """CPU µs per body: precheck + build_sale + to_wire, as run() times it."""
+def ours_us(invoices: list[Invoice], mapping: Mapping, profile: str, *, wire: bool = False) -> float:
+    """CPU µs per body: precheck + build_sale + to_wire, as run() times it (`wire`: build_sale_wire instead)."""
     codes, rates = item_codes(invoices, mapping), default_tax_rates()
     device, audit = DeviceIdentity("P051234567A", "00"), AuditNames("bench", "Benchmark")
     confirmed = datetime(2024, 6, 1, tzinfo=UTC)
@@ -183,6 +194,10 @@ def ours_us(invoices: list[Invoice], mapping: Mapping, profile: str) -> float:
     cpu = time.process_time()
     for number, invoice in enumerate(invoices, start=1):
         assert not precheck(invoice, mapping)
+        if wire:
+            build_sale_wire(invoice, profile=profile, mapping=mapping, device=device, invoice_number=number,
+                            item_codes=codes, tax_rates=rates, confirmed_at=confirmed, audit=audit)  # fmt: skip
+            continue
         build_sale(invoice, profile=profile, mapping=mapping, device=device, invoice_number=number, item_codes=codes,
                    tax_rates=rates, confirmed_at=confirmed, audit=audit).to_wire()  # fmt: skip
     return (time.process_time() - cpu) / len(invoices) * 1e6
@@ -203,6 +218,8 @@ def etims_shape(count: int, repeat: int, etims_python: str) -> None:
     ours = {
         profile: [ours_us(invoices, mapping, profile) for _ in range(repeat)] for profile in ("legacy", "gavaconnect")
     }
+    for profile in ("legacy", "gavaconnect"):
+        ours[f"{profile} (build_sale_wire)"] = [ours_us(invoices, mapping, profile, wire=True) for _ in range(repeat)]
     theirs, label = [ETIMS_RECORDED_US], "recorded in issue 12 (no etims venv here)"
     if Path(etims_python).exists():
         with tempfile.NamedTemporaryFile("w", suffix=".json") as file:

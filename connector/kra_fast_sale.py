@@ -274,8 +274,11 @@ def fast_sale(
     trade_name: str | None,
     top_message: str | None,
     bottom_message: str | None,
-) -> SaleRequest | None:
-    """What `build_sale` returns, or None when the full path must run (it then raises or returns the same)."""
+    *,
+    wire_only: bool = False,
+) -> Any:
+    """What `build_sale` returns (with `wire_only`, what its `to_wire()` returns, and no pydantic objects are
+    made), or None when the full path must run (it then raises or returns the same)."""
     if profile != "legacy" and profile != "gavaconnect":
         return None
     rates = checked_rates(tax_rates)
@@ -283,7 +286,7 @@ def fast_sale(
         return None
     try:
         return _sale(invoice, profile, lookups(mapping), device, invoice_number, original_invoice_number, item_codes,
-                     rates, confirmed_at, audit, trade_name, top_message, bottom_message)  # fmt: skip
+                     rates, confirmed_at, audit, trade_name, top_message, bottom_message, wire_only)  # fmt: skip
     except Exception:
         return None
 
@@ -302,7 +305,8 @@ def _sale(
     trade_name: str | None,
     top: str | None,
     bottom: str | None,
-) -> SaleRequest | None:
+    wire_only: bool,
+) -> Any:
     if not 1 <= len(invoice.lines) <= 999:  # itemSeq ge 1 le 999, totItemCnt ge 1, itemList min_length 1
         return None
     legacy = profile == "legacy"
@@ -361,14 +365,15 @@ def _sale(
         total += line_total
         item_class = category.item_class
         # SaleLine's fields in its order (tests compare the key order with a validated SaleLine's), then aliases
-        line_models.append(_model(SaleLine, {
-            "sequence": number, "item_code": item_code, "item_class": item_class, "name": name, "barcode": barcode,
-            "packaging_unit": packaging, "packages": packages, "quantity_unit": quantity_unit,
-            "quantity": exact_quantity, "unit_price": price, "supply_amount": supply, "discount_rate": exact_discount,
-            "discount_amount": discount_amount, "insurance_code": None, "insurance_name": None,
-            "insurance_rate": None, "insurance_amount": None, "tax_type": letter, "taxable_amount": line_taxable,
-            "tax_amount": line_tax, "total_amount": line_total,
-        }, LINE_SET.copy()))  # fmt: skip
+        if not wire_only:
+            line_models.append(_model(SaleLine, {
+                "sequence": number, "item_code": item_code, "item_class": item_class, "name": name,
+                "barcode": barcode, "packaging_unit": packaging, "packages": packages, "quantity_unit": quantity_unit,
+                "quantity": exact_quantity, "unit_price": price, "supply_amount": supply,
+                "discount_rate": exact_discount, "discount_amount": discount_amount, "insurance_code": None,
+                "insurance_name": None, "insurance_rate": None, "insurance_amount": None, "tax_type": letter,
+                "taxable_amount": line_taxable, "tax_amount": line_tax, "total_amount": line_total,
+            }, LINE_SET.copy()))  # fmt: skip
         line_wires.append({
             "itemSeq": number, "itemCd": item_code, "itemClsCd": item_class, "itemNm": name, "bcd": barcode,
             "pkgUnitCd": packaging, "pkg": packages, "qtyUnitCd": quantity_unit, "qty": exact_quantity, "prc": price,
@@ -429,8 +434,26 @@ def _sale(
         # totItemCnt ge 1, itemList min_length 1: 1-999 lines, checked first
     ):  # fmt: skip
         return None
-    item_count, accepted, sales_date = len(line_models), "Y" if legacy else "N", issued[:8]
-    # The models' fields in their order (tests compare repr with validated models), then the same by alias.
+    item_count, accepted, sales_date = len(line_wires), "Y" if legacy else "N", issued[:8]
+    wire = {
+        "regrId": identity, "regrNm": name, "modrId": identity, "modrNm": name, "taxblAmtA": a, "taxblAmtB": b,
+        "taxblAmtC": c, "taxblAmtD": d, "taxblAmtE": e, "taxRtA": rate_a, "taxRtB": rate_b, "taxRtC": rate_c,
+        "taxRtD": rate_d, "taxRtE": rate_e, "taxAmtA": tax_a, "taxAmtB": tax_b, "taxAmtC": tax_c, "taxAmtD": tax_d,
+        "taxAmtE": tax_e, "totTaxblAmt": taxable_total, "totTaxAmt": tax_total, "totAmt": total, "tin": tin,
+        "bhfId": branch, "trdInvcNo": trader_number, "invcNo": invoice_number, "orgInvcNo": original,
+        "custTin": pin, "custNm": customer_name, "salesTyCd": "N", "rcptTyCd": receipt_type, "pmtTyCd": payment,
+        "salesSttsCd": "02", "cfmDt": confirmed, "salesDt": sales_date, "stockRlsDt": confirmed, "cnclReqDt": None,
+        "cnclDt": None, "rfdDt": refunded, "rfdRsnCd": reason, "totItemCnt": item_count,
+        "prchrAcptcYn": accepted, "remark": remark,
+        "receipt": {
+            "custTin": pin, "custMblNo": mobile, "rcptPbctDt": confirmed, "trdeNm": trade_name, "adrs": address,
+            "topMsg": top, "btmMsg": bottom, "prchrAcptcYn": "N",
+        },
+        "itemList": line_wires,
+    }  # fmt: skip
+    if wire_only:
+        return wire
+    # The models' fields in their order (tests compare repr with validated models).
     receipt = _model(SaleReceipt, {
         "customer_pin": pin, "customer_mobile": mobile, "published_at": confirmed, "trade_name": trade_name,
         "address": address, "top_message": top, "bottom_message": bottom, "purchaser_accepted": "N",
@@ -450,22 +473,6 @@ def _sale(
         "item_count": item_count, "purchaser_accepted": accepted, "remark": remark, "receipt": receipt,
         "lines": line_models,
     }, fields_set.copy())  # fmt: skip
-    wire = {
-        "regrId": identity, "regrNm": name, "modrId": identity, "modrNm": name, "taxblAmtA": a, "taxblAmtB": b,
-        "taxblAmtC": c, "taxblAmtD": d, "taxblAmtE": e, "taxRtA": rate_a, "taxRtB": rate_b, "taxRtC": rate_c,
-        "taxRtD": rate_d, "taxRtE": rate_e, "taxAmtA": tax_a, "taxAmtB": tax_b, "taxAmtC": tax_c, "taxAmtD": tax_d,
-        "taxAmtE": tax_e, "totTaxblAmt": taxable_total, "totTaxAmt": tax_total, "totAmt": total, "tin": tin,
-        "bhfId": branch, "trdInvcNo": trader_number, "invcNo": invoice_number, "orgInvcNo": original,
-        "custTin": pin, "custNm": customer_name, "salesTyCd": "N", "rcptTyCd": receipt_type, "pmtTyCd": payment,
-        "salesSttsCd": "02", "cfmDt": confirmed, "salesDt": sales_date, "stockRlsDt": confirmed, "cnclReqDt": None,
-        "cnclDt": None, "rfdDt": refunded, "rfdRsnCd": reason, "totItemCnt": item_count,
-        "prchrAcptcYn": accepted, "remark": remark,
-        "receipt": {
-            "custTin": pin, "custMblNo": mobile, "rcptPbctDt": confirmed, "trdeNm": trade_name, "adrs": address,
-            "topMsg": top, "btmMsg": bottom, "prchrAcptcYn": "N",
-        },
-        "itemList": line_wires,
-    }  # fmt: skip
     keep_wire(request, wire)
     return request
 

@@ -2,6 +2,7 @@
 
     precheck(invoice, mapping, original=...)          -> [DocumentError, ...]   (before sending)
     build_sale(invoice, profile=..., mapping=..., ...) -> SaleRequest            (validated)
+    build_sale_wire(invoice, ...)                      -> build_sale(...).to_wire(), fewer objects
     item_spec / format_item_code / build_save_item                               (items, saveItem)
 
 No I/O here. The line arithmetic of the two conventions is in `connector.kra_amounts`.
@@ -69,6 +70,8 @@ __all__ = [
     "OriginalInvoice",
     "Profile",
     "build_sale",
+    "build_sale_in_full",
+    "build_sale_wire",
     "build_save_item",
     "check_erp_totals",
     "check_tax_rates",
@@ -115,6 +118,34 @@ def build_sale(
                               original_invoice_number=original_invoice_number, item_codes=item_codes,
                               tax_rates=tax_rates, confirmed_at=confirmed_at, audit=audit, trade_name=trade_name,
                               top_message=top_message, bottom_message=bottom_message)  # fmt: skip
+
+
+def build_sale_wire(
+    invoice: Invoice,
+    *,
+    profile: Profile,
+    mapping: Mapping,
+    device: DeviceIdentity,
+    invoice_number: int,
+    original_invoice_number: int | None = None,
+    item_codes: dict[str, str],
+    tax_rates: dict[str, Decimal],
+    confirmed_at: datetime,
+    audit: AuditNames,
+    trade_name: str | None = None,
+    top_message: str | None = None,
+    bottom_message: str | None = None,
+) -> dict[str, Any]:
+    """`build_sale(...).to_wire()`, the same checks and the same dict, without making the pydantic objects in
+    the plain case (for a caller that needs only the wire dict, e.g. the sender)."""
+    wire = fast_sale(invoice, profile, mapping, device, invoice_number, original_invoice_number, item_codes, tax_rates,
+                     confirmed_at, audit, trade_name, top_message, bottom_message, wire_only=True)  # fmt: skip
+    if wire is not None:
+        return wire
+    return build_sale_in_full(invoice, profile=profile, mapping=mapping, device=device, invoice_number=invoice_number,
+                              original_invoice_number=original_invoice_number, item_codes=item_codes,
+                              tax_rates=tax_rates, confirmed_at=confirmed_at, audit=audit, trade_name=trade_name,
+                              top_message=top_message, bottom_message=bottom_message).to_wire()  # fmt: skip
 
 
 def build_sale_in_full(

@@ -31,6 +31,7 @@ from connector.kra_payload import (
     DeviceIdentity,
     build_sale,
     build_sale_in_full,
+    build_sale_wire,
     format_item_code,
     item_spec,
 )
@@ -134,7 +135,7 @@ def outcome(build: Any, invoice: Invoice, given: dict[str, Any]) -> tuple[str, .
     except Exception as error:
         where = tuple(str(getattr(error, name, "")) for name in ("document", "line", "field", "value"))
         return (type(error).__name__, str(error), *where)
-    return ("built", repr(request.to_wire()))
+    return ("built", repr(request if isinstance(request, dict) else request.to_wire()))
 
 
 def assert_same_request(got: SaleRequest, want: SaleRequest) -> None:
@@ -169,6 +170,7 @@ def test_fast_requests_equal_validated_requests_on_seeded_invoices() -> None:
             fast_count += 1
             assert_same_request(built, want)
             assert outcome(build_sale, invoice, given) == outcome(build_sale_in_full, invoice, given)
+            assert repr(build_sale_wire(invoice, **given)) == repr(want.to_wire())
     assert fast_count > total * 0.8, (fast_count, total)  # the comparison is about the fast path
 
 
@@ -283,6 +285,7 @@ def test_every_violation_gives_up_the_fast_path_and_raises_what_the_full_path_ra
     if full[0] != "built":
         assert fast(invoice, given) is None, full
     assert outcome(build_sale, invoice, given) == full
+    assert outcome(build_sale_wire, invoice, given) == full
 
 
 def test_model_constraints_are_the_ones_the_fast_path_checks() -> None:
