@@ -316,3 +316,30 @@ def test_with_stock_reported_a_confirmed_bill_is_no_stock_in_of_its_own(sim, sup
     assert bill.state == s.CONFIRMED
     assert pipeline.ledger.documents("kind = 'stock'") == []  # the QtyOnHand reconcile reports it (06), not twice
     assert pipeline.ledger.db.execute("SELECT stock_move FROM bills").fetchone()[0] == "none"
+
+
+def test_a_bill_typed_in_quickbooks_raises_quantity_on_hand_reported_as_an_adjustment(tmp_path: Path) -> None:
+    """GavaConnect with stock: the bill's goods reach KRA through the QtyOnHand reconcile (06), once."""
+    from tests.test_quickbooks_stock import Shop
+    from tests.test_stock_flow import start
+    from tests.test_stock_sending import drain
+
+    with FakeQuickBooks() as qbo:
+        for sim, pipeline in start(tmp_path):
+            shop = Shop(qbo, sim, pipeline)
+            shop.poll()
+            drain(pipeline)
+            vendor = shop.realm.add("Vendor", make_vendor("Supplier Ltd", acct_num=SUPPLIER))
+            shop.realm.add("Bill", make_bill(vendor, [item_expense_line(shop.flour, 4, "150")], doc_number="17"))
+            assert shop.on_hand() == 14
+            shop.poll(2)
+            drain(pipeline)
+            adjustment = shop.adjustments()[-1]
+            assert adjustment.state == "accepted", adjustment.reason
+            assert adjustment.request["sarTyCd"] == "06" and adjustment.request["itemList"][0]["qty"] == 4
+            assert shop.kra_quantity() == 14
+            shop.poll(2)
+            assert len(shop.adjustments()) == 2  # the opening stock and the bill's goods, nothing more
+            [bill] = [found for found, _ in shop.adapter.fetch_bills(None)]
+            assert isinstance(bill, Bill) and bill.match_key == (SUPPLIER, "17")
+            assert [(x.item.code, x.quantity, x.unit_cost) for x in bill.lines] == [("FL-2", 4, 150)]
