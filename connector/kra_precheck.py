@@ -67,7 +67,7 @@ def precheck(
     `limits` are KRA's credit-note limits (default: on, connector/kra_credit_notes.py).
     """
     try:
-        return _precheck(invoice, mapping, original, tax_rates, profile, original_known, limits or CreditNoteLimits())
+        return _precheck(invoice, mapping, original, tax_rates, profile, original_known, limits)
     except DocumentError as error:
         return [error]
     except (ArithmeticError, ValueError, TypeError, KeyError) as error:  # bounded input should never get here
@@ -82,7 +82,7 @@ def _precheck(
     tax_rates: dict[str, Decimal] | None,
     profile: Profile,
     original_known: bool,
-    limits: CreditNoteRules,
+    limits: CreditNoteRules | None,
     *,
     quick: bool = True,
 ) -> list[DocumentError]:
@@ -93,6 +93,7 @@ def _precheck(
         for number, line in enumerate(invoice.lines, start=1):
             problems += _line_problems(line, number, invoice, mapping, rates)
     if invoice.is_credit_note:
+        limits = limits or CreditNoteLimits()  # made only for a credit note
         problems += _credit_note_problems(invoice, mapping, original, original_known, limits)
         if original is not None and original.invoice_number is not None and not problems:
             problems += _over_credit(invoice, mapping, original, rates, profile, limits)
