@@ -235,17 +235,16 @@ class DeviceSender:
                         limits=limits)  # fmt: skip
 
     def _build(self, invoice: Invoice, mapping: Any, number: int, original: Any, codes: dict[str, str]) -> dict:
-        from connector.kra_payload import AuditNames, DeviceIdentity, build_sale
+        from connector.kra_payload import AuditNames, DeviceIdentity, build_sale_wire
 
         kra = self.pipeline.settings.kra
-        request = build_sale(
+        return build_sale_wire(  # build_sale(...).to_wire(): the same checks and dict, without the pydantic objects
             invoice, profile=self.profile, mapping=mapping,
             device=DeviceIdentity(pin=self.device.pin.upper(), branch_id=self.device.branch),
             invoice_number=number, original_invoice_number=original.invoice_number if original else None,
             item_codes=codes, tax_rates=self.tax_rates, confirmed_at=now_eat(),
             audit=AuditNames(id=kra.operator_id, name=kra.operator_name), trade_name=kra.trade_name,
         )  # fmt: skip
-        return request.to_wire()
 
     # ------------------------------------------------------------ items before the first sale
 
