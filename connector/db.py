@@ -180,9 +180,12 @@ class immediate_transaction:
     process, the database's writer lock first (see writer_lock); a wait past BUSY_SECONDS is SQLite's own
     "database is locked", which callers already treat as the ledger's problem, not the document's."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: sqlite_utils.Database, durable: bool = True) -> None:
+        """`durable=False`: this commit may be lost to a power cut (not to a killed process) until the next
+        durable one — only for a change the ledger can find again (an answer KRA can be asked for again)."""
         self.db = db
         self.conn = db.conn
+        self.durable = durable
 
     def __enter__(self) -> sqlite_utils.Database:
         if getattr(self.db, "dialect", "sqlite") != "sqlite":  # a PostgreSQL ledger: its own transaction
@@ -193,6 +196,8 @@ class immediate_transaction:
         if self._lock is not None and not self._lock.acquire(timeout=BUSY_SECONDS):
             raise sqlite3.OperationalError("database is locked (another writer in this process held it too long)")
         try:
+            if not self.durable:  # outside a transaction, under this process's writer lock
+                self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute("BEGIN IMMEDIATE")
         except BaseException:
             self._release()
@@ -206,7 +211,11 @@ class immediate_transaction:
         try:
             self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
-            self._release()
+            try:
+                if not self.durable:
+                    self.conn.execute("PRAGMA synchronous=FULL")
+            finally:
+                self._release()
 
     def _release(self) -> None:
         if self._lock is not None:

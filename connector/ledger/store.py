@@ -380,7 +380,9 @@ class Ledger:
             self._store_exchange(self.db.conn, document_id, device_key, result)
             return
         assert document_id is not None
-        with immediate_transaction(self.db) as conn:
+        # KRA's signature need not be on disk before the next step: lost to a power cut, the document is still
+        # `sending` with its number, and is read back from KRA (the allocation before the POST is durable).
+        with immediate_transaction(self.db, durable=then[0] != schema.ACCEPTED) as conn:
             self._store_exchange(conn, document_id, device_key, result)
             self._transition(conn, document_id, then[0], then[1], then[2])
 
