@@ -135,49 +135,23 @@ class PurchaseLedger:
     def record_bill(self, bill: Bill, device_key: str) -> tuple[int, str]:
         """Store a bill idempotently: (id, "new" | "unchanged" | "corrected" | "ignored-in-progress")."""
         canonical = bill.model_dump_json()
-        digest = _digest(canonical)
         pin, number = bill.match_key
-        with immediate_transaction(self.db) as conn:
-            conn.lock("bill", bill.source, bill.external_id)
-            row = conn.execute(
-                conn.locking("SELECT id, state, content_hash FROM bills WHERE source = ? AND external_id = ?"),
-                [bill.source, bill.external_id],
-            ).fetchone()
-            now = _now()
-            if row is None:
-                cursor = conn.execute(
-                    "INSERT INTO bills (source, external_id, number, device_key, supplier_pin, supplier_invoice_number,"
-                    " state, canonical, content_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-                    " RETURNING id",
-                    [bill.source, bill.external_id, bill.number, device_key, pin, number, s.UNMATCHED, canonical,
-                     digest, now, now],
-                )  # fmt: skip
-                bill_id = int(cursor.fetchone()[0])
-                self._event(conn, bill_id, None, s.UNMATCHED, "recorded from the source")
-                return bill_id, "new"
-            bill_id, state, old = row
-            if old == digest:
-                return bill_id, "unchanged"
-            if state not in (s.UNMATCHED, s.NEEDS_FIX, s.QUEUED):
-                self._event(conn, bill_id, None, None, "changed in the source while being confirmed: ignored")
-                return bill_id, "ignored-in-progress"
-            conn.execute("UPDATE supplier_sales SET bill_id = NULL WHERE bill_id = ?", [bill_id])
-            conn.execute(
-                "UPDATE bills SET number=?, device_key=?, supplier_pin=?, supplier_invoice_number=?, state=?,"
-                " canonical=?, content_hash=?, supplier_sale_id=NULL, reason=NULL, attempts=0, next_attempt_at=NULL,"
-                " updated_at=? WHERE id=?",
-                [bill.number, device_key, pin, number, s.UNMATCHED, canonical, digest, now, bill_id],
-            )
-            self._event(conn, bill_id, state, s.UNMATCHED, "corrected in the source")
-            return bill_id, "corrected"
+        return self._record(bill.source, bill.external_id, bill.number, device_key, pin, number, canonical,
+                            _digest(canonical), None)  # fmt: skip
 
     def record_problem(self, source: str, external_id: str, number: str, device_key: str, data: dict[str, Any],
                        reason: str) -> tuple[int, str]:  # fmt: skip
         """A bill the source could not give as a `Bill` (its fields as read), stored needs-fix with `reason`;
-        same actions as `record_bill`, and a later readable version of it is recorded over it as corrected."""
+        same actions as `record_bill`, and a later readable version of it is recorded over it as corrected.
+        No PIN or invoice number is stored, so a `purchases retry` of it never matches: it is fixed in the source."""
         canonical = json.dumps(data, sort_keys=True, default=str)
-        digest = "problem:" + _digest(canonical)
-        pin = invoice = ""  # never matched (a `purchases retry` of it stays unmatched): fixed in the source
+        return self._record(source, external_id, number, device_key, "", "", canonical,
+                            "problem:" + _digest(canonical), reason)  # fmt: skip
+
+    def _record(self, source: str, external_id: str, number: str, device_key: str, pin: str, invoice_number: str,
+                canonical: str, digest: str, reason: str | None) -> tuple[int, str]:  # fmt: skip
+        """Insert or correct one bill: unmatched when readable (`reason` None), else needs-fix with the reason."""
+        state = s.UNMATCHED if reason is None else s.NEEDS_FIX
         with immediate_transaction(self.db) as conn:
             conn.lock("bill", source, external_id)
             row = conn.execute(
@@ -190,16 +164,16 @@ class PurchaseLedger:
                     "INSERT INTO bills (source, external_id, number, device_key, supplier_pin, supplier_invoice_number,"
                     " state, canonical, content_hash, reason, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
                     " RETURNING id",
-                    [source, external_id, number, device_key, pin, invoice, s.NEEDS_FIX, canonical, digest, reason,
+                    [source, external_id, number, device_key, pin, invoice_number, state, canonical, digest, reason,
                      now, now],
                 )  # fmt: skip
                 bill_id = int(cursor.fetchone()[0])
-                self._event(conn, bill_id, None, s.NEEDS_FIX, reason)
+                self._event(conn, bill_id, None, state, reason or "recorded from the source")
                 return bill_id, "new"
-            bill_id, state, old = row
+            bill_id, current, old = row
             if old == digest:
                 return bill_id, "unchanged"
-            if state not in (s.UNMATCHED, s.NEEDS_FIX, s.QUEUED):
+            if current not in (s.UNMATCHED, s.NEEDS_FIX, s.QUEUED):
                 self._event(conn, bill_id, None, None, "changed in the source while being confirmed: ignored")
                 return bill_id, "ignored-in-progress"
             conn.execute("UPDATE supplier_sales SET bill_id = NULL WHERE bill_id = ?", [bill_id])
@@ -207,9 +181,9 @@ class PurchaseLedger:
                 "UPDATE bills SET number=?, device_key=?, supplier_pin=?, supplier_invoice_number=?, state=?,"
                 " canonical=?, content_hash=?, supplier_sale_id=NULL, reason=?, attempts=0, next_attempt_at=NULL,"
                 " updated_at=? WHERE id=?",
-                [number, device_key, pin, invoice, s.NEEDS_FIX, canonical, digest, reason, now, bill_id],
+                [number, device_key, pin, invoice_number, state, canonical, digest, reason, now, bill_id],
             )
-            self._event(conn, bill_id, state, s.NEEDS_FIX, reason)
+            self._event(conn, bill_id, current, state, reason or "corrected in the source")
             return bill_id, "corrected"
 
     def bills(self, where: str = "1=1", params: list[Any] | None = None, limit: int | None = None) -> list[StoredBill]:
