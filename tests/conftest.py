@@ -20,6 +20,7 @@ from connector.device_setup import initialise
 from connector.kra.simulator import Simulator, SimulatorConfig, start_simulator
 
 PIN = "P051234567A"
+SUPPLIER = "P000111222B"  # the supplier in the purchases tests
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
 
@@ -27,6 +28,24 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 def simulator() -> Iterator[Simulator]:
     with start_simulator(SimulatorConfig(host="127.0.0.1", port=0, profile="legacy", seed=1)) as sim:
         yield sim
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    """The legacy simulator, for the purchases tests (a supplier sells to us on it)."""
+    with start_simulator(SimulatorConfig(host="127.0.0.1", port=0, profile="legacy", seed=1)) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def supplier(sim: Simulator) -> Iterator[Any]:
+    """A supplier's own KRA device (PIN SUPPLIER) on `sim`, with one item registered, selling to our PIN."""
+    from tests.simulator_helpers import LegacyDevice
+
+    device = LegacyDevice(sim, tin=SUPPLIER, bhf_id="00", serial="supplier-1")
+    device.register_item()
+    yield device
+    device.close()
 
 
 @pytest.fixture

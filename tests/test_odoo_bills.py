@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from connector.adapters import RecordsBills, ReportsStock
 from connector.config import PurchaseSettings
-from connector.kra.simulator import Simulator, SimulatorConfig, start_simulator
+from connector.kra.simulator import Simulator
 from connector.pipeline import Pipeline, Source
 from connector.purchases import schema as s
 from connector.purchases.cycle import run_round
@@ -32,20 +32,6 @@ from tests.conftest import PIN, initialise_all, make_settings
 from tests.postgres_helpers import postgres_url  # noqa: F401  (a fixture)
 from tests.simulator_helpers import LegacyDevice
 from tests.test_purchases import SUPPLIER, stored_purchases, supplier_sells
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with start_simulator(SimulatorConfig(host="127.0.0.1", port=0, profile="legacy", seed=1)) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def supplier(sim: Simulator) -> Iterator[LegacyDevice]:
-    device = LegacyDevice(sim, tin=SUPPLIER, bhf_id="00", serial="supplier-1")
-    device.register_item()
-    yield device
-    device.close()
 
 
 @pytest.fixture(params=["17", "18"])

@@ -26,27 +26,12 @@ from connector.purchases.cycle import due_round, run_round
 from connector.purchases.store import PurchaseLedger
 from connector.stock.models import StockMove
 from plugins.csv.adapter import CsvAdapter
-from tests.conftest import PIN, initialise_all, make_settings
+from tests.conftest import PIN, SUPPLIER, initialise_all, make_settings
 from tests.postgres_helpers import postgres_url  # noqa: F401  (a fixture)
 from tests.simulator_helpers import LegacyDevice, legacy_convention_sale
 
-SUPPLIER = "P000111222B"
 HEADER = ["bill_id", "date", "supplier_pin", "supplier_invoice_number", "branch", "item_code", "item_name",
           "quantity", "unit", "unit_cost", "vat_code", "category"]  # fmt: skip
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with start_simulator(SimulatorConfig(host="127.0.0.1", port=0, profile="legacy", seed=1)) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def supplier(sim: Simulator) -> Iterator[LegacyDevice]:
-    device = LegacyDevice(sim, tin=SUPPLIER, bhf_id="00", serial="supplier-1")
-    device.register_item()
-    yield device
-    device.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

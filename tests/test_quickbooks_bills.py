@@ -17,7 +17,7 @@ import pytest
 
 from connector.adapters import KnowsStockOnHand, RecordsBills
 from connector.config import PurchaseSettings
-from connector.kra.simulator import Simulator, SimulatorConfig, start_simulator
+from connector.kra.simulator import Simulator
 from connector.mapping import load_mapping
 from connector.pipeline import Pipeline, Source
 from connector.purchases import schema as s
@@ -39,22 +39,7 @@ from plugins.quickbooks.testing import (
     quickbooks_client,
 )
 from tests.conftest import initialise_all, make_settings
-from tests.simulator_helpers import LegacyDevice
 from tests.test_purchases import SUPPLIER, stored_purchases, supplier_sells
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with start_simulator(SimulatorConfig(host="127.0.0.1", port=0, profile="legacy", seed=1)) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def supplier(sim: Simulator) -> Iterator[LegacyDevice]:
-    device = LegacyDevice(sim, tin=SUPPLIER, bhf_id="00", serial="supplier-1")
-    device.register_item()
-    yield device
-    device.close()
 
 
 @pytest.fixture
