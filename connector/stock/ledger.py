@@ -22,7 +22,7 @@ from typing import Any
 from connector.clock import now_utc
 from connector.db import immediate_transaction
 from connector.ledger import Ledger
-from connector.ledger.schema import ACCEPTED, DISCARDED, NEEDS_FIX, QUEUED, RETRY_WAIT
+from connector.ledger.schema import ACCEPTED, NEEDS_FIX, QUEUED, RETRY_WAIT
 from connector.ledger.store import LedgerError, SequenceMoved
 from connector.models import _canonical_value
 from connector.stock.models import StockMove
@@ -238,11 +238,6 @@ def accept(
         fields = {"reason": None, "signed_at": _now(), "next_attempt_at": None}
         ledger._transition(conn, document_id, ACCEPTED, detail, fields)
         _add_quantities(conn, device_key, changes)
-
-
-def discardable(doc: Any) -> bool:
-    """A stock document can be discarded while it holds no sarNo (Ledger.discard checks invcNo only)."""
-    return doc.stock_number is None and doc.state != DISCARDED
 
 
 def waiting_stock(ledger: Ledger, device_key: str) -> Any:
