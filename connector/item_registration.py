@@ -26,6 +26,7 @@ ItemBusy = item_store.ItemBusy  # another worker still registers this PIN's item
 class Registration:
     code: str | None  # the item's KRA code, when KRA registered it (now, or earlier, or for another worker)
     answer: KraResult | None = None  # KRA's answer when it did not (refused, not now, configuration)
+    sent: bool = False  # this call sent saveItem (a round trip on the document's way)
 
     @property
     def refused(self) -> bool:
@@ -45,8 +46,9 @@ def register_item(
     document_id: int | None,
     device_key: str,
     stopping: Callable[[], bool] = lambda: False,
+    wait_seconds: float = ITEM_WAIT_SECONDS,
 ) -> Registration:
-    """Raises ItemBusy when another worker holds the PIN's claim for longer than ITEM_WAIT_SECONDS."""
+    """Raises ItemBusy when another worker holds the PIN's claim for longer than `wait_seconds`."""
     from connector.kra_items import build_save_item, format_item_code
 
     answers: list[KraResult] = []
@@ -61,8 +63,8 @@ def register_item(
 
     code = item_store.register(
         ledger.db, pin.upper(), source_code, lambda n: format_item_code(spec, n, strict=strict), send,
-        ttl=deadline_seconds, wait_seconds=ITEM_WAIT_SECONDS, stopping=stopping,
+        ttl=deadline_seconds, wait_seconds=wait_seconds, stopping=stopping,
     )  # fmt: skip
     if code is not None:
-        return Registration(code)
-    return Registration(None, answers[-1])
+        return Registration(code, sent=bool(answers))
+    return Registration(None, answers[-1], sent=True)

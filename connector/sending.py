@@ -23,6 +23,7 @@ from connector.kra.client import KraClient, KraResult
 from connector.kra.results import Outcome
 from connector.ledger import ACCEPTED, DISCARDED, NEEDS_FIX, QUEUED, RETRY_WAIT, SENDING, UNKNOWN, Document
 from connector.models import Invoice, Receipt, receipt_qr_url
+from connector.sending_ahead import WorkAhead
 
 if TYPE_CHECKING:
     from connector.pipeline import Pipeline
@@ -52,6 +53,7 @@ class DeviceSender:
         self._mappings: dict[str, Any] = {}  # per drain: a source's mapping (no file look-up per document)
         self._device_row: dict[str, Any] | None = None  # per drain: scu_id and mrc_number for receipts
         self._registered: dict[str, str] = {}  # per drain: item codes KRA confirmed for this PIN
+        self.ahead = WorkAhead(self)  # the next invoice prepared while the current one is at KRA
 
     @property
     def profile(self) -> str:
@@ -169,37 +171,18 @@ class DeviceSender:
             self.ledger.move(doc.id, SENDING, f"resending invcNo {doc.invoice_number}", attempts=doc.attempts + 1)
             self.post(dataclasses.replace(doc, state=SENDING, attempts=doc.attempts + 1), doc.request)
             return
-        invoice = Invoice.model_validate_json(doc.canonical or "{}")
-        mapping = self._mapping(doc)
-        original = self._original(doc, invoice)
-        problems = self._precheck(invoice, mapping, original)
-        if problems:
-            self._needs_fix(doc, "; ".join(p.describe() for p in problems))
-            return
-        codes = self.register_items(doc, invoice, mapping)
-        if codes is None:
-            return
-        if self.pipeline.settings.stock_reported:  # GavaConnect refuses goods beyond the stock on record
-            from connector.stock.availability import shortage
-
-            problem = shortage(self, doc, invoice, codes)
-            if problem:
-                self._refuse(doc, problem, "not enough stock on record at KRA")
-                return
-        # Under the device lease nobody else allocates this device's numbers: build with the next one, then
-        # allocate it and move to sending in one transaction (a crash leaves neither or both).
         number = doc.invoice_number if doc.invoice_number is not None else self.ledger.next_number(self.key)
-        try:
-            request = self._build(invoice, mapping, number, original, codes)
-            from connector.kra_totals import check_erp_totals  # the ERP's own totals: off -> DocumentError
-
-            note = check_erp_totals(invoice, request)  # off by rounding only: kept as a ledger note
-        except (DocumentError, MappingError) as exc:
-            self._refuse(doc, str(exc), "cannot build the KRA request")
-            return
+        prepared = self.ahead.take(doc, number) if doc.invoice_number is None else None
+        if prepared is not None:  # prepared while the document before it was at KRA (sending_ahead.py)
+            request, text, note = prepared.request, prepared.text, prepared.note
+        else:
+            built = self._prepare(doc, number)
+            if built is None:
+                return
+            request, note = built
+            text = jsonio.dumps(request)  # encoded once: stored in the ledger, and sent byte for byte
         if note:
             self.ledger.note(doc.id, note)
-        text = jsonio.dumps(request)  # encoded once: stored in the ledger, and sent byte for byte
         self.ledger.allocate_and_move(
             doc.id, self.key, number, SENDING, f"sending invcNo {number}", request=text,
             confirmed_at=request["cfmDt"], attempts=doc.attempts + 1,
@@ -207,6 +190,37 @@ class DeviceSender:
         sending = dataclasses.replace(doc, state=SENDING, invoice_number=number, request=request,
                                       confirmed_at=request["cfmDt"], attempts=doc.attempts + 1)  # fmt: skip
         self.post(sending, request, text)
+
+    def _prepare(self, doc: Document, number: int) -> tuple[dict[str, Any], str | None] | None:
+        """The request for `doc` with invcNo `number` and check_erp_totals' note; None: the document was moved
+        (needs-fix, or waiting for stock) and nothing is allocated."""
+        invoice = Invoice.model_validate_json(doc.canonical or "{}")
+        mapping = self._mapping(doc)
+        original = self._original(doc, invoice)
+        problems = self._precheck(invoice, mapping, original)
+        if problems:
+            self._needs_fix(doc, "; ".join(p.describe() for p in problems))
+            return None
+        codes = self.register_items(doc, invoice, mapping)
+        if codes is None:
+            return None
+        if self.pipeline.settings.stock_reported:  # GavaConnect refuses goods beyond the stock on record
+            from connector.stock.availability import shortage
+
+            problem = shortage(self, doc, invoice, codes)
+            if problem:
+                self._refuse(doc, problem, "not enough stock on record at KRA")
+                return None
+        # Under the device lease nobody else allocates this device's numbers: build with the next one, then
+        # allocate it and move to sending in one transaction (a crash leaves neither or both).
+        try:
+            request = self._build(invoice, mapping, number, original, codes)
+            from connector.kra_totals import check_erp_totals  # the ERP's own totals: off -> DocumentError
+
+            return request, check_erp_totals(invoice, request)  # off by rounding only: kept as a ledger note
+        except (DocumentError, MappingError) as exc:
+            self._refuse(doc, str(exc), "cannot build the KRA request")
+            return None
 
     def _mapping(self, doc: Document) -> Any:
         from connector.mapping import load_mapping
@@ -282,6 +296,8 @@ class DeviceSender:
         except ItemBusy as busy:  # another worker is registering this PIN's items: the document waits
             raise Waiting(busy.seconds) from None
         if registration.code is not None:  # registered now, or by another worker before or while we waited
+            if registration.sent:  # new items are coming: register the next ones while a sale is at KRA
+                self.ahead.wake()
             return registration.code
         result = registration.answer
         assert result is not None
@@ -302,7 +318,7 @@ class DeviceSender:
         or its id (then read from the ledger). `text`: the request as the ledger stored it (jsonio.dumps)."""
         if isinstance(doc, int):
             doc = self.ledger.get(doc)
-        result = self.client.save_sale(request, text)
+        result = self.ahead.call(lambda: self.client.save_sale(request, text), doc)
         outcome = result.outcome
         if outcome is Outcome.ACCEPTED:
             self._accept(doc, result.data, exchange=result)

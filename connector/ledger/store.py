@@ -339,6 +339,11 @@ class Ledger:
         in_flight = self.documents(f"device_key = ? AND state IN ({_marks(IN_FLIGHT)})", [device_key, *IN_FLIGHT])
         if in_flight:
             return in_flight[0]
+        return self.next_waiting(device_key)
+
+    def next_waiting(self, device_key: str) -> Document | None:
+        """The waiting document the device takes next once nothing is in flight (stock first, then a
+        numbered one, then the oldest)."""
         from connector.stock.ledger import waiting_stock  # stock before sales (issue 13)
 
         stock = waiting_stock(self, device_key)

@@ -1,0 +1,186 @@
+"""Working ahead while KRA answers: the device's next invoice is prepared while the current one is in flight.
+
+While the device's thread waits for KRA's answer to invoice k (the socket wait releases the GIL), a helper
+thread does what k+1 needs that does not depend on k's outcome — its checks, its new items' saveItem, its
+request built with the number k+1 would get, encoded — and the bookkeeping left from earlier documents.
+Nothing of this is bound: k+1's number is allocated only once k is accepted, by the ordinary path, which
+takes the prepared request only if it is still for the same document, unchanged, and the number is still
+the device's next (`take`). Any other outcome of k, any doubt about k+1 (a check failing, an item another
+worker is registering, a credit note, stock reported), and k+1 simply goes the ordinary way. The ledger
+never holds more than one document in flight per device, so the crash guarantees are those of sending.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from connector import jsonio
+from connector.kra.results import Outcome
+from connector.ledger import QUEUED, RETRY_WAIT, Document
+from connector.models import Invoice
+
+if TYPE_CHECKING:
+    from connector.sending import DeviceSender
+
+log = logging.getLogger("connector.sending")
+T = TypeVar("T")
+
+CALL_THREADS = 64  # at most one helper per device thread at a time; the queue has at most 64 workers
+QUIET_AFTER = 20  # documents in a row with no new item: working ahead stops paying, for the rest of the drain
+
+_executor: ThreadPoolExecutor | None = None
+_executor_guard = threading.Lock()
+
+
+def _calls() -> ThreadPoolExecutor:
+    """One pool for the process: its threads keep their kept-alive KRA connections between calls."""
+    global _executor
+    with _executor_guard:
+        if _executor is None:
+            _executor = ThreadPoolExecutor(max_workers=CALL_THREADS, thread_name_prefix="kra-call")
+        return _executor
+
+
+def _forget_after_fork() -> None:
+    global _executor, _executor_guard
+    _executor, _executor_guard = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    doc: Document  # as it was read when prepared
+    number: int  # the invcNo it was built with
+    request: dict[str, Any]
+    text: str  # the request encoded: stored and sent byte for byte
+    note: str | None  # check_erp_totals' note (off by rounding only)
+
+
+class WorkAhead:
+    def __init__(self, sender: DeviceSender) -> None:
+        self.sender = sender
+        self.prepared: Prepared | None = None
+        self.later: list[Callable[[], None]] = []  # bookkeeping of earlier documents, done while KRA answers
+        self.quiet = QUIET_AFTER  # documents prepared in a row that needed no new item: asleep until wake()
+
+    def call(self, send: Callable[[], T], sending: Document) -> T:
+        """`send()` — the POST of `sending`, which holds invcNo N — on this thread, while a helper thread
+        prepares the device's next document with N + 1 (it gets the GIL once this one waits for the socket).
+        The helper is done before the answer is looked at: the ledger connection is never used by both.
+        Measured on 2 cores, the helper's hand-over and GIL costs more CPU than preparing saves, unless it
+        hides a saveItem round trip: it works only after wake() (a document had to register an item on the
+        ordinary path) until QUIET_AFTER documents in a row needed no new item; else `send()` runs alone."""
+        if self.quiet >= QUIET_AFTER:
+            return send()
+        ahead = _calls().submit(self._work_ahead, sending)
+        try:
+            return send()
+        finally:
+            ahead.result()
+
+    def wake(self) -> None:
+        """A document on the ordinary path had to register an item: the next ones may too."""
+        self.quiet = 0
+
+    def _work_ahead(self, sending: Document) -> None:
+        self.prepared = None
+        try:
+            self.catch_up()
+            if sending.invoice_number is not None:
+                self.prepared = self._prepare_next(sending.invoice_number + 1)
+        except Exception:  # the ordinary path meets it again, and deals with it there
+            log.debug("preparing the document after %s failed", sending.label, exc_info=True)
+            self.prepared = None
+
+    def catch_up(self) -> None:
+        while self.later:
+            self.later.pop(0)()
+
+    def take(self, doc: Document, number: int) -> Prepared | None:
+        """The prepared request for `doc`, if it is still the same document unchanged and `number` is still
+        the one it was built with."""
+        prepared, self.prepared = self.prepared, None
+        if prepared is None or prepared.number != number:
+            return None
+        before = prepared.doc
+        same = (doc.id, doc.state, doc.canonical, doc.updated_at, doc.invoice_number)
+        return prepared if same == (before.id, before.state, before.canonical, before.updated_at, None) else None
+
+    # ------------------------------------------------------------ preparing
+
+    def _prepare_next(self, number: int) -> Prepared | None:
+        sender = self.sender
+        if sender.pipeline.stopping.is_set() or sender.pipeline.settings.stock_reported:
+            return None  # with stock reported, a signed sale's stock-out goes next (connector/stock)
+        doc = sender.ledger.next_waiting(sender.key)
+        if doc is None or not _plain_invoice(doc):
+            return None
+        invoice = Invoice.model_validate_json(doc.canonical or "{}")
+        mapping = sender._mapping(doc)
+        if sender._precheck(invoice, mapping, None):
+            return None  # needs fixing: said by the ordinary path, after the current document
+        self.quiet += 1
+        codes = self._item_codes(doc, invoice, mapping)
+        if codes is None:
+            return None
+        from connector.kra_totals import check_erp_totals
+
+        request = sender._build(invoice, mapping, number, None, codes)
+        note = check_erp_totals(invoice, request)
+        return Prepared(doc, number, request, jsonio.dumps(request), note)
+
+    def _item_codes(self, doc: Document, invoice: Invoice, mapping: Any) -> dict[str, str] | None:
+        """Each line's KRA item code; a new item is registered now (saveItem, while the current invoice is at
+        KRA). None when one is not registered (refused, unanswered, another worker's claim): the ordinary path
+        then decides, in the document's turn."""
+        from connector.item_registration import ItemBusy, register_item
+        from connector.kra_payload import AuditNames, item_spec
+        from connector.ledger import items as item_store
+
+        sender, kra = self.sender, self.sender.pipeline.settings.kra
+        codes: dict[str, str] = {}
+        for line in invoice.lines:
+            source_code = line.item.code
+            if source_code in codes:
+                continue
+            code = sender._registered.get(source_code)
+            known = item_store.registered_code(sender.ledger.db, sender.device.pin.upper(), source_code)
+            if code is None and known and known[1] == item_store.REGISTERED:  # by another device of the PIN
+                code = sender._registered[source_code] = known[0]
+            if code is None:
+                self.quiet = 0  # a saveItem to hide behind the current invoice's round trip
+                try:
+                    registration = register_item(
+                        sender.ledger, sender.client, pin=sender.device.pin, source_code=source_code,
+                        spec=item_spec(line, invoice, mapping), strict=sender.profile == "gavaconnect",
+                        audit=AuditNames(id=kra.operator_id, name=kra.operator_name),
+                        deadline_seconds=kra.deadline_seconds(), document_id=doc.id, device_key=sender.key,
+                        stopping=sender.pipeline.stopping.is_set, wait_seconds=0.0,
+                    )  # fmt: skip
+                except ItemBusy:
+                    return None
+                if registration.code is None:
+                    answer = registration.answer
+                    if answer is not None and answer.outcome is not Outcome.REJECTED:
+                        log.debug("item %s not registered ahead: %s", source_code, answer.describe())
+                    return None
+                code = sender._registered[source_code] = registration.code
+            codes[source_code] = code
+        return codes
+
+
+def _plain_invoice(doc: Document) -> bool:
+    """An invoice never numbered, due now: a credit note depends on its original's (and its siblings') state."""
+    return (
+        doc.kind == "invoice" and doc.invoice_number is None and doc.request is None
+        and doc.state in (QUEUED, RETRY_WAIT) and (doc.next_attempt_at or 0) <= time.time()
+    )  # fmt: skip
