@@ -262,11 +262,15 @@ class DeviceSender:
 
     # ------------------------------------------------------------ items before the first sale
 
-    def register_items(self, doc: Document, invoice: Invoice, mapping: Any) -> dict[str, str] | None:
+    def register_items(
+        self, doc: Document, invoice: Invoice, mapping: Any, register: Callable[..., str | None] | None = None
+    ) -> dict[str, str] | None:
         """Each line's KRA item code; a new item is registered (saveItem) once per PIN, by one worker while the
-        others wait for its answer (connector/ledger/items.py). None: the document was moved (needs-fix)."""
+        others wait for its answer (connector/ledger/items.py). None: the document was moved (needs-fix).
+        `register(doc, source_code, spec)`: how a new item is registered (default: in the document's turn)."""
         from connector.kra_payload import item_spec
 
+        register = register or self._register_item
         codes: dict[str, str] = {}
         for line in invoice.lines:
             source_code = line.item.code
@@ -274,7 +278,7 @@ class DeviceSender:
                 continue
             code = self._registered.get(source_code)
             if code is None:
-                code = self._register_item(doc, source_code, item_spec(line, invoice, mapping))
+                code = register(doc, source_code, item_spec(line, invoice, mapping))
                 if code is None:
                     return None
                 self._registered[source_code] = code  # registered codes never change: kept for the drain

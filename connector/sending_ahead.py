@@ -129,7 +129,7 @@ class WorkAhead:
         if sender._precheck(invoice, mapping, None):
             return None  # needs fixing: said by the ordinary path, after the current document
         self.quiet += 1
-        codes = self._item_codes(doc, invoice, mapping)
+        codes = sender.register_items(doc, invoice, mapping, register=self._register_ahead)
         if codes is None:
             return None
         from connector.kra_totals import check_erp_totals
@@ -138,44 +138,31 @@ class WorkAhead:
         note = check_erp_totals(invoice, request)
         return Prepared(doc, number, request, jsonio.dumps(request), note)
 
-    def _item_codes(self, doc: Document, invoice: Invoice, mapping: Any) -> dict[str, str] | None:
-        """Each line's KRA item code; a new item is registered now (saveItem, while the current invoice is at
-        KRA). None when one is not registered (refused, unanswered, another worker's claim): the ordinary path
-        then decides, in the document's turn."""
+    def _register_ahead(self, doc: Document, source_code: str, spec: Any) -> str | None:
+        """A new item registered now (saveItem, while the current invoice is at KRA). None when it is not
+        (refused, unanswered, another worker's claim): the ordinary path then decides, in the document's turn."""
         from connector.item_registration import ItemBusy, register_item
-        from connector.kra_payload import AuditNames, item_spec
+        from connector.kra_payload import AuditNames
         from connector.ledger import items as item_store
 
         sender, kra = self.sender, self.sender.pipeline.settings.kra
-        codes: dict[str, str] = {}
-        for line in invoice.lines:
-            source_code = line.item.code
-            if source_code in codes:
-                continue
-            code = sender._registered.get(source_code)
-            known = item_store.registered_code(sender.ledger.db, sender.device.pin.upper(), source_code)
-            if code is None and known and known[1] == item_store.REGISTERED:  # by another device of the PIN
-                code = sender._registered[source_code] = known[0]
-            if code is None:
-                self.quiet = 0  # a saveItem to hide behind the current invoice's round trip
-                try:
-                    registration = register_item(
-                        sender.ledger, sender.client, pin=sender.device.pin, source_code=source_code,
-                        spec=item_spec(line, invoice, mapping), strict=sender.profile == "gavaconnect",
-                        audit=AuditNames(id=kra.operator_id, name=kra.operator_name),
-                        deadline_seconds=kra.deadline_seconds(), document_id=doc.id, device_key=sender.key,
-                        stopping=sender.pipeline.stopping.is_set, wait_seconds=0.0,
-                    )  # fmt: skip
-                except ItemBusy:
-                    return None
-                if registration.code is None:
-                    answer = registration.answer
-                    if answer is not None and answer.outcome is not Outcome.REJECTED:
-                        log.debug("item %s not registered ahead: %s", source_code, answer.describe())
-                    return None
-                code = sender._registered[source_code] = registration.code
-            codes[source_code] = code
-        return codes
+        known = item_store.registered_code(sender.ledger.db, sender.device.pin.upper(), source_code)
+        if known and known[1] == item_store.REGISTERED:  # by another device of the PIN: no round trip to hide
+            return known[0]
+        self.quiet = 0  # a saveItem to hide behind the current invoice's round trip
+        try:
+            registration = register_item(
+                sender.ledger, sender.client, pin=sender.device.pin, source_code=source_code, spec=spec,
+                strict=sender.profile == "gavaconnect", audit=AuditNames(id=kra.operator_id, name=kra.operator_name),
+                deadline_seconds=kra.deadline_seconds(), document_id=doc.id, device_key=sender.key,
+                stopping=sender.pipeline.stopping.is_set, wait_seconds=0.0,
+            )  # fmt: skip
+        except ItemBusy:
+            return None
+        answer = registration.answer
+        if registration.code is None and answer is not None and answer.outcome is not Outcome.REJECTED:
+            log.debug("item %s not registered ahead: %s", source_code, answer.describe())
+        return registration.code
 
 
 def _plain_invoice(doc: Document) -> bool:
