@@ -285,18 +285,25 @@ class DeviceSender:
             codes[source_code] = code
         return codes
 
-    def _register_item(self, doc: Document, source_code: str, spec: Any) -> str | None:
-        from connector.item_registration import ItemBusy, register_item
+    def registration(self, doc: Document, source_code: str, spec: Any, **wait: float) -> Any:
+        """item_registration.register_item for this device's PIN, on behalf of `doc` (a Registration; raises
+        ItemBusy). `wait_seconds=`: how long to wait for another worker's claim (default ITEM_WAIT_SECONDS)."""
+        from connector.item_registration import register_item
         from connector.kra_payload import AuditNames
 
         kra = self.pipeline.settings.kra
+        return register_item(
+            self.ledger, self.client, pin=self.device.pin, source_code=source_code, spec=spec,
+            strict=self.profile == "gavaconnect", audit=AuditNames(id=kra.operator_id, name=kra.operator_name),
+            deadline_seconds=kra.deadline_seconds(), document_id=doc.id, device_key=self.key,
+            stopping=self.pipeline.stopping.is_set, **wait,
+        )  # fmt: skip
+
+    def _register_item(self, doc: Document, source_code: str, spec: Any) -> str | None:
+        from connector.item_registration import ItemBusy
+
         try:
-            registration = register_item(
-                self.ledger, self.client, pin=self.device.pin, source_code=source_code, spec=spec,
-                strict=self.profile == "gavaconnect", audit=AuditNames(id=kra.operator_id, name=kra.operator_name),
-                deadline_seconds=kra.deadline_seconds(), document_id=doc.id, device_key=self.key,
-                stopping=self.pipeline.stopping.is_set,
-            )  # fmt: skip
+            registration = self.registration(doc, source_code, spec)
         except ItemBusy as busy:  # another worker is registering this PIN's items: the document waits
             raise Waiting(busy.seconds) from None
         if registration.code is not None:  # registered now, or by another worker before or while we waited

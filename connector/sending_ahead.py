@@ -1,13 +1,13 @@
 """Working ahead while KRA answers: the device's next invoice is prepared while the current one is in flight.
 
 While the device's thread waits for KRA's answer to invoice k (the socket wait releases the GIL), a helper
-thread does what k+1 needs that does not depend on k's outcome — its checks, its new items' saveItem, its
-request built with the number k+1 would get, encoded — and the bookkeeping left from earlier documents.
-Nothing of this is bound: k+1's number is allocated only once k is accepted, by the ordinary path, which
-takes the prepared request only if it is still for the same document, unchanged, and the number is still
-the device's next (`take`). Any other outcome of k, any doubt about k+1 (a check failing, an item another
-worker is registering, a credit note, stock reported), and k+1 simply goes the ordinary way. The ledger
-never holds more than one document in flight per device, so the crash guarantees are those of sending.py.
+thread does what k+1 needs that does not depend on k's outcome: its checks, its new items' saveItem, its
+request built with the number k+1 would get, encoded. Nothing of this is bound: k+1's number is allocated only
+once k is accepted, by the ordinary path, which takes the prepared request only if it is still for the same
+document, unchanged, and the number is still the device's next (`take`). Any other outcome of k, any doubt
+about k+1 (a check failing, an item another worker is registering, a credit note, stock reported), and k+1
+simply goes the ordinary way. The ledger never holds more than one document in flight per device, so the
+crash guarantees are those of sending.py.
 """
 
 from __future__ import annotations
@@ -32,19 +32,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("connector.sending")
 T = TypeVar("T")
 
-CALL_THREADS = 64  # at most one helper per device thread at a time; the queue has at most 64 workers
+HELPER_THREADS = 64  # at most one helper per device thread at a time; the queue has at most 64 workers
 QUIET_AFTER = 20  # documents in a row with no new item: working ahead stops paying, for the rest of the drain
 
 _executor: ThreadPoolExecutor | None = None
 _executor_guard = threading.Lock()
 
 
-def _calls() -> ThreadPoolExecutor:
-    """One pool for the process: its threads keep their kept-alive KRA connections between calls."""
+def _helpers() -> ThreadPoolExecutor:
+    """One pool for the process: its threads keep their kept-alive KRA connections (saveItem) between uses."""
     global _executor
     with _executor_guard:
         if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=CALL_THREADS, thread_name_prefix="kra-call")
+            _executor = ThreadPoolExecutor(max_workers=HELPER_THREADS, thread_name_prefix="work-ahead")
         return _executor
 
 
@@ -69,7 +69,6 @@ class WorkAhead:
     def __init__(self, sender: DeviceSender) -> None:
         self.sender = sender
         self.prepared: Prepared | None = None
-        self.later: list[Callable[[], None]] = []  # bookkeeping of earlier documents, done while KRA answers
         self.quiet = QUIET_AFTER  # documents prepared in a row that needed no new item: asleep until wake()
 
     def call(self, send: Callable[[], T], sending: Document) -> T:
@@ -81,7 +80,7 @@ class WorkAhead:
         ordinary path) until QUIET_AFTER documents in a row needed no new item; else `send()` runs alone."""
         if self.quiet >= QUIET_AFTER:
             return send()
-        ahead = _calls().submit(self._work_ahead, sending)
+        ahead = _helpers().submit(self._work_ahead, sending)
         try:
             return send()
         finally:
@@ -94,16 +93,10 @@ class WorkAhead:
     def _work_ahead(self, sending: Document) -> None:
         self.prepared = None
         try:
-            self.catch_up()
             if sending.invoice_number is not None:
                 self.prepared = self._prepare_next(sending.invoice_number + 1)
         except Exception:  # the ordinary path meets it again, and deals with it there
             log.debug("preparing the document after %s failed", sending.label, exc_info=True)
-            self.prepared = None
-
-    def catch_up(self) -> None:
-        while self.later:
-            self.later.pop(0)()
 
     def take(self, doc: Document, number: int) -> Prepared | None:
         """The prepared request for `doc`, if it is still the same document unchanged and `number` is still
@@ -141,22 +134,16 @@ class WorkAhead:
     def _register_ahead(self, doc: Document, source_code: str, spec: Any) -> str | None:
         """A new item registered now (saveItem, while the current invoice is at KRA). None when it is not
         (refused, unanswered, another worker's claim): the ordinary path then decides, in the document's turn."""
-        from connector.item_registration import ItemBusy, register_item
-        from connector.kra_payload import AuditNames
+        from connector.item_registration import ItemBusy
         from connector.ledger import items as item_store
 
-        sender, kra = self.sender, self.sender.pipeline.settings.kra
+        sender = self.sender
         known = item_store.registered_code(sender.ledger.db, sender.device.pin.upper(), source_code)
         if known and known[1] == item_store.REGISTERED:  # by another device of the PIN: no round trip to hide
             return known[0]
         self.quiet = 0  # a saveItem to hide behind the current invoice's round trip
         try:
-            registration = register_item(
-                sender.ledger, sender.client, pin=sender.device.pin, source_code=source_code, spec=spec,
-                strict=sender.profile == "gavaconnect", audit=AuditNames(id=kra.operator_id, name=kra.operator_name),
-                deadline_seconds=kra.deadline_seconds(), document_id=doc.id, device_key=sender.key,
-                stopping=sender.pipeline.stopping.is_set, wait_seconds=0.0,
-            )  # fmt: skip
+            registration = sender.registration(doc, source_code, spec, wait_seconds=0.0)
         except ItemBusy:
             return None
         answer = registration.answer
