@@ -136,13 +136,13 @@ def _process(settings: Settings, keys: list[str], start: Any) -> None:
 def test_many_processes_register_each_item_once(many: Settings, simulator) -> None:
     record_all(many)
     keys = [d.key for d in many.devices]
-    context = multiprocessing.get_context("fork")
-    start = context.Event()
+    # spawn, not fork: a forked child would inherit SQLite's state for the ledger file this process has open (its
+    # locks then do not hold there, and commits are lost: sqlite.org/howtocorrupt.html, 2.6)
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(DEVICES, timeout=60)  # every device thread of every process, released together
     procs = [context.Process(target=_process, args=(many, keys[i::4], start)) for i in range(4)]
     for proc in procs:
         proc.start()
-    time.sleep(0.5)  # every process has opened its ledger before they all go
-    start.set()
     for proc in procs:
         proc.join(180)
     assert [p.exitcode for p in procs] == [0] * 4

@@ -39,12 +39,11 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def _in_processes(work: Callable[..., None], *args: Any) -> None:
     """Run `work(target, index, *args)` in PROCESSES processes started together; each must succeed."""
-    context = multiprocessing.get_context("fork")
-    start = context.Event()
+    context = multiprocessing.get_context("spawn")  # not fork: see test_item_registration
+    start = context.Barrier(PROCESSES, timeout=60)  # released together, once every one has started
     procs = [context.Process(target=_gate, args=(start, work, i, *args)) for i in range(PROCESSES)]
     for proc in procs:
         proc.start()
-    start.set()
     for proc in procs:
         proc.join(120)
     assert [p.exitcode for p in procs] == [0] * PROCESSES
