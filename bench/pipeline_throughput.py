@@ -9,9 +9,11 @@ huey consumer (SqliteHuey, or RedisHuey with --queue redis) in this process, or 
 consumer processes (each a `run` daemon without sources, the workers shared out) on the same ledger.
 --queue redis without --redis starts a redis-server of its own on 127.0.0.1 (stopped afterwards). Prints
 invoices/s, the ratio to the ideal D/L (one invoice in flight per device), connector CPU ms per invoice
-(all consumer processes), peak RSS and the saveItem calls made for the 20 items (one each when deduplicated),
-one line per --ledger (default: the SQLite file). For a PostgreSQL URL the bench creates a new database on
-that server (the URL's database is only used to connect) and drops it afterwards. A script, not a test.
+(all consumer processes), the steady rate (first to last invcNo allocation: start-up, first item
+registrations and this script's polling excluded) and its ratio to D/call, peak RSS and the saveItem
+calls made for the 20 items (one each when deduplicated), one line per --ledger (default: the SQLite file).
+For a PostgreSQL URL the bench creates a new database on that server (the URL's database is only used to
+connect) and drops it afterwards. A script, not a test.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -197,6 +200,7 @@ def run(
             ).fetchone()[0]
             save_items = ledger.db.execute("SELECT COUNT(*) FROM exchanges WHERE endpoint = 'saveItem'").fetchone()[0]
             items = ledger.db.execute("SELECT COUNT(*) FROM items").fetchone()[0]
+            steady = steady_rate(ledger)
             ledger.db.close()
     finally:
         simulator.terminate()
@@ -207,7 +211,18 @@ def run(
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"invoices_per_s": rate, "ideal_per_s": ideal, "ratio": rate / ideal, "cpu_ms": 1000 * cpu / invoices,
             "peak_rss_mb": peak_mb, "seconds": elapsed, "call_ms": 1000 * (call or 0.0),
-            "measured_ratio": rate / measured, "save_item_calls": save_items, "items": items}  # fmt: skip
+            "measured_ratio": rate / measured, "save_item_calls": save_items, "items": items,
+            "steady_per_s": steady, "steady_ratio": steady / measured}  # fmt: skip
+
+
+def steady_rate(ledger: Ledger) -> float:
+    """Invoices per second once sending: from the first invcNo allocation to the last, of all devices (start-up,
+    the first item registrations and this script's polling excluded)."""
+    first, last, count = ledger.db.execute(
+        "SELECT MIN(at), MAX(at), COUNT(*) FROM events WHERE detail LIKE 'invcNo % allocated'"
+    ).fetchone()
+    seconds = (datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds() if count > 1 else 0
+    return (count - 1) / seconds if seconds > 0 else 0.0
 
 
 def main() -> None:
@@ -239,6 +254,7 @@ def main() -> None:
             f"{result['invoices_per_s']:.1f} invoices/s in {result['seconds']:.1f}s, "
             f"ideal D/L={result['ideal_per_s']:.0f}/s, ratio {result['ratio']:.2f}, "
             f"measured call {result['call_ms']:.1f} ms (ratio to D/call {result['measured_ratio']:.2f}), "
+            f"steady {result['steady_per_s']:.1f}/s (ratio to D/call {result['steady_ratio']:.3f}), "
             f"connector CPU {result['cpu_ms']:.2f} ms/invoice, peak RSS {result['peak_rss_mb']:.0f} MB, "
             f"saveItem calls {result['save_item_calls']} for {result['items']} items",
             flush=True,

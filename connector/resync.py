@@ -115,6 +115,6 @@ def apply(ledger: Ledger, sender: Any, device_key: str, resync: ResyncPlan) -> N
         if doc.state != QUEUED:
             doc = ledger.transition(doc_id, QUEUED, "found signed at KRA by device resync", reason=None)
         doc = ledger.transition(doc_id, SENDING, f"adopting invcNo {number} found at KRA", invoice_number=number)
-        sender._accept(doc, sale.receipt, via="device resync read-back")
+        sender.accept(doc, sale.receipt, via="device resync read-back")
     detail = f"device resync: next invcNo {resync.ledger_next} → {resync.kra_next}"
     ledger.move_sequence(device_key, resync.kra_next, detail)

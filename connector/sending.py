@@ -23,7 +23,7 @@ from connector.kra.client import KraClient, KraResult
 from connector.kra.results import Outcome
 from connector.ledger import ACCEPTED, DISCARDED, NEEDS_FIX, QUEUED, RETRY_WAIT, SENDING, UNKNOWN, Document
 from connector.models import Invoice, Receipt, receipt_qr_url
-from connector.sending_ahead import WorkAhead
+from connector.sending_ahead import Flight, WorkAhead, sending
 
 if TYPE_CHECKING:
     from connector.pipeline import Pipeline
@@ -54,6 +54,9 @@ class DeviceSender:
         self._device_row: dict[str, Any] | None = None  # per drain: scu_id and mrc_number for receipts
         self._registered: dict[str, str] = {}  # per drain: item codes KRA confirmed for this PIN
         self.ahead = WorkAhead(self)  # the next invoice prepared while the current one is at KRA
+        self.flight: Flight | None = None  # the next invoice, numbered while the one before was recorded
+        self._started = 0.0  # when the current document's turn began (its log line's duration)
+        self.in_loop = False  # inside _work, which posts a numbered next invoice; a direct step() does not
 
     @property
     def profile(self) -> str:
@@ -73,23 +76,32 @@ class DeviceSender:
                 from connector.stock.after_sale import catch_up
 
                 catch_up(self)
-            return self._work(time.monotonic() + budget_seconds, renew)
+            with sending():
+                self.in_loop = True
+                return self._work(time.monotonic() + budget_seconds, renew)
         finally:
+            self.in_loop = False
+            self.land()
             self.flush()
 
     def _work(self, deadline: float, renew: Callable[[], bool]) -> float | None:
-        while time.monotonic() < deadline and not self.pipeline.stopping.is_set():
-            head = self.ledger.head_of_device(self.key)
+        # A numbered next invoice (self.flight) is always posted, past the deadline too: it is stored as sending.
+        while self.flight is not None or (time.monotonic() < deadline and not self.pipeline.stopping.is_set()):
+            flight, self.flight = self.flight, None
+            head = flight.doc if flight is not None else self.ledger.head_of_device(self.key)
             if head is None:
                 from connector.stock.sending import StockSender
 
                 return StockSender.of(self).when_idle()  # stock masters still due, else None
             wait = (head.next_attempt_at or 0) - time.time()
-            if wait > 0:
+            if wait > 0 and flight is None:
                 return wait
-            started = time.monotonic()
+            started = self._started = time.monotonic()
             try:
-                self.step(head)
+                if flight is not None:  # numbered when the invoice before it was signed (sending_ahead.py)
+                    self.post(flight.doc, flight.request, flight.text, after=flight.after)
+                else:
+                    self.step(head)
             except Waiting as pause:
                 return pause.seconds
             except Exception as exc:  # one bad document never stops its device (a bug, or input nothing bounded)
@@ -97,7 +109,8 @@ class DeviceSender:
                 if wait is not None:
                     return wait
             finally:
-                self.log_outcome(head, time.monotonic() - started)
+                if self.flight is None:  # else said once it is recorded, while the next one is at KRA
+                    self.log_outcome(head, time.monotonic() - started)
             if len(self.signed) >= WRITE_BACK_BATCH:
                 self.flush()
             if not renew():
@@ -119,6 +132,13 @@ class DeviceSender:
         elif state in OUTCOMES:
             log.info("%s → %s: %s", before.label, OUTCOMES[state], reason or "", extra=extra)
 
+    def land(self) -> None:
+        """Leaving with a numbered next invoice not posted (the lease was lost, or an error): the signed one
+        before it is recorded; the numbered one stays `sending`, to be read back from KRA first next time."""
+        flight, self.flight = self.flight, None
+        if flight is not None:
+            flight.after()
+
     def flush(self) -> None:
         """Hand the documents signed so far to the write-back queue."""
         if self.signed:
@@ -130,6 +150,7 @@ class DeviceSender:
 
         if StockSender.of(self).takes(doc):  # a stock document; before a sale, the stock masters still due
             return
+        self.ahead.behind = False  # the ordinary path: a document left in flight is the head, read back first
         if doc.state in (SENDING, UNKNOWN):
             self.resolve(doc)
         else:
@@ -181,15 +202,19 @@ class DeviceSender:
                 return
             request, note = built
             text = jsonio.dumps(request)  # encoded once: stored in the ledger, and sent byte for byte
-        if note:
-            self.ledger.note(doc.id, note)
+        self.post(self.allocate(doc, number, request, text, note), request, text)
+
+    def allocate(
+        self, doc: Document, number: int, request: dict[str, Any], text: str, note: str | None, **unchanged: str
+    ) -> Document:
+        """Number `doc` and store it as sending with its request (and `note`), in one durable transaction; the
+        document as stored. `unchanged_since=`: see Ledger.allocate_and_move."""
         self.ledger.allocate_and_move(
-            doc.id, self.key, number, SENDING, f"sending invcNo {number}", request=text,
-            confirmed_at=request["cfmDt"], attempts=doc.attempts + 1,
+            doc.id, self.key, number, SENDING, f"sending invcNo {number}", note=note, request=text,
+            confirmed_at=request["cfmDt"], attempts=doc.attempts + 1, **unchanged,
         )  # fmt: skip
-        sending = dataclasses.replace(doc, state=SENDING, invoice_number=number, request=request,
-                                      confirmed_at=request["cfmDt"], attempts=doc.attempts + 1)  # fmt: skip
-        self.post(sending, request, text)
+        return dataclasses.replace(doc, state=SENDING, invoice_number=number, request=request,
+                                   confirmed_at=request["cfmDt"], attempts=doc.attempts + 1)  # fmt: skip
 
     def _prepare(self, doc: Document, number: int) -> tuple[dict[str, Any], str | None] | None:
         """The request for `doc` with invcNo `number` and check_erp_totals' note; None: the document was moved
@@ -324,15 +349,21 @@ class DeviceSender:
 
     # ------------------------------------------------------------ the POST and its outcome
 
-    def post(self, doc: Document | int, request: dict[str, Any], text: str | None = None) -> None:
+    def post(
+        self, doc: Document | int, request: dict[str, Any], text: str | None = None,
+        after: Callable[[], None] | None = None,
+    ) -> None:
         """`doc`: the document as the sender just wrote it (state sending, its number, request and attempts),
-        or its id (then read from the ledger). `text`: the request as the ledger stored it (jsonio.dumps)."""
+        or its id (then read from the ledger). `text`: the request as the ledger stored it (jsonio.dumps).
+        `after`: the bookkeeping of the signed document before it, done while this one is at KRA."""
         if isinstance(doc, int):
             doc = self.ledger.get(doc)
-        result = self.ahead.call(lambda: self.client.save_sale(request, text), doc)
+        result = self.ahead.call(lambda: self.client.save_sale(request, text), doc, after)
         outcome = result.outcome
         if outcome is Outcome.ACCEPTED:
-            self._accept(doc, result.data, exchange=result)
+            self.flight = self.ahead.fly_next(doc, result, self._started)  # the next one first, if it is ready
+            if self.flight is None:
+                self.accept(doc, result.data, exchange=result)
             return
         self.ledger.store_exchange(doc.id, self.key, result)
         if outcome is Outcome.REJECTED:
@@ -382,7 +413,7 @@ class DeviceSender:
                            f"not for this document ({ours!r}): the device was used elsewhere")  # fmt: skip
                 self.ledger.alert("conflict", message, self.key, doc.id)
                 self._wait(doc, message, state=UNKNOWN, delay=self.pipeline.settings.queue.backoff_max_seconds)
-            self._accept(doc, stored.receipt, via="read-back")
+            self.accept(doc, stored.receipt, via="read-back")
         elif result.outcome in (Outcome.NO_DATA, Outcome.ACCEPTED):
             self.ledger.move(doc.id, SENDING, f"invcNo {doc.invoice_number} not at KRA: resending it",
                              attempts=doc.attempts + 1)  # fmt: skip
@@ -390,11 +421,15 @@ class DeviceSender:
         else:
             self._wait(doc, f"read-back of invcNo {doc.invoice_number}: {result.describe()}", state=UNKNOWN)
 
-    def _accept(self, doc: Document, data: Any, via: str = "answer", exchange: KraResult | None = None) -> None:
+    def accept(
+        self, doc: Document, data: Any, via: str = "answer", exchange: KraResult | None = None,
+        receipt: Receipt | None = None,
+    ) -> None:
         """`data` passed results.receipt_problem in the client: counters, signature, internal data and time.
-        `exchange`: the call that answered, stored in the same transaction as the acceptance."""
+        `exchange`: the call that answered, stored in the same transaction as the acceptance. `receipt`: made
+        from `data` already."""
         try:
-            receipt = self._receipt(doc, data)
+            receipt = receipt or self.receipt(doc, data)
         except Exception:
             if exchange is not None:  # the answer is kept even when it cannot be turned into a receipt
                 self.ledger.store_exchange(doc.id, self.key, exchange)
@@ -417,7 +452,7 @@ class DeviceSender:
         if doc.kind == "invoice":
             self._requeue_credit_notes_waiting_for(doc)
 
-    def _receipt(self, doc: Document, data: Any) -> Receipt:
+    def receipt(self, doc: Document, data: Any) -> Receipt:
         if self._device_row is None:
             self._device_row = self.pipeline.context.devices.row(self.device) or {}
         row = self._device_row

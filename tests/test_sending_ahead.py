@@ -81,3 +81,59 @@ def test_a_document_discarded_while_prepared_is_never_sent(tmp_path: Path, simul
     sent = [json.loads(r["request"]) for r in _sales(ledger)]
     assert [(s["invcNo"], s["trdInvcNo"]) for s in sent] == [(1, "INV-1"), (2, "INV-3")]
     assert sent[1]["totAmt"] == 232
+
+
+def _event_id(ledger: Ledger, document_id: int, detail_start: str) -> int:
+    rows = [r["id"] for r in ledger.db.query("SELECT * FROM events WHERE document_id = ? ORDER BY id", [document_id])
+            if r["detail"].startswith(detail_start)]  # fmt: skip
+    assert len(rows) == 1, (document_id, detail_start, rows)
+    return rows[0]
+
+
+def test_the_next_invoice_is_numbered_and_sent_before_the_signed_one_is_recorded(tmp_path: Path, simulator, caplog):
+    """Once invoice k's answer proves KRA signed it, k+1 (prepared meanwhile) is numbered and posted first, and
+    k's receipt is written while k+1 is at KRA: in the ledger, k+1's allocation comes before k's acceptance."""
+    pipeline, source = _pipeline(tmp_path, simulator)
+    ids = [pipeline.record_invoice(make_invoice(f"INV-{i}", item="SAME"), source, {"n": i}) for i in range(6)]
+    caplog.set_level("INFO", logger="connector.sending")
+    pipeline.drain(source.device.key, budget_seconds=30)
+
+    ledger = pipeline.ledger
+    docs = [ledger.get(i) for i in ids]
+    assert [d.invoice_number for d in docs] == [1, 2, 3, 4, 5, 6] and all(d.state in SIGNED for d in docs)
+    for before, after in itertools.pairwise(ids):
+        allocated = _event_id(ledger, after, "invcNo")
+        assert allocated < _event_id(ledger, before, "signed by KRA"), f"{after} waited for {before}'s bookkeeping"
+    sales = {r["document_id"]: json.loads(r["request"]) for r in _sales(ledger)}
+    assert all(sales[d.id] == d.request and d.receipt and d.receipt["invoice_number"] == d.invoice_number
+               for d in docs)  # fmt: skip
+    assert [s["invcNo"] for s in simulator.sales()] == [1, 2, 3, 4, 5, 6]  # each signed once, in order
+    said = [r.getMessage() for r in caplog.records if "accepted" in r.getMessage()]
+    assert [m.split(" → ")[0] for m in said] == [d.label for d in docs]  # one line each, in order
+
+
+def test_a_numbered_next_invoice_left_by_a_lost_lease_is_read_back_then_sent(tmp_path: Path, simulator) -> None:
+    """The lease is lost right after k+1 was numbered (stored as sending) and before it was posted: k's receipt
+    is still recorded, and the next drain reads k+1 back from KRA, finds it missing, and sends the same request."""
+    from connector.sending import DeviceSender
+
+    pipeline, source = _pipeline(tmp_path, simulator)
+    ids = [pipeline.record_invoice(make_invoice(f"INV-{i}", item="SAME"), source, {"n": i}) for i in range(3)]
+    sender = DeviceSender(pipeline, source.device)
+    sender.run(30, renew=lambda: False)  # one document, then the lease is gone
+
+    ledger = pipeline.ledger
+    first, second = ledger.get(ids[0]), ledger.get(ids[1])
+    assert first.state in SIGNED and first.invoice_number == 1
+    assert second.state == "sending" and second.invoice_number == 2 and second.request["invcNo"] == 2
+    assert [s["invcNo"] for s in simulator.sales()] == [1]  # never posted
+    stored = second.request
+
+    pipeline.drain(source.device.key, budget_seconds=30)
+    docs = [ledger.get(i) for i in ids]
+    assert [d.invoice_number for d in docs] == [1, 2, 3] and all(d.state in SIGNED for d in docs)
+    assert docs[1].request == stored
+    endpoints = [r["endpoint"] for r in ledger.db.query(
+        "SELECT endpoint FROM exchanges WHERE document_id = ? ORDER BY id", [ids[1]])]  # fmt: skip
+    assert endpoints == ["selectInvoiceDetails", "saveTrnsSalesOsdc"]  # read back (not there), then sent once
+    assert [s["invcNo"] for s in simulator.sales()] == [1, 2, 3]

@@ -27,6 +27,10 @@ class SequenceMoved(LedgerError):
     (this one lost its lease). Nothing was allocated; the document is fine and is tried again."""
 
 
+class DocumentChanged(LedgerError):
+    """The document moved (state, or content corrected) since the caller read it: nothing was allocated."""
+
+
 @dataclass
 class Document:
     id: int
@@ -265,16 +269,23 @@ class Ledger:
         return number
 
     def allocate_and_move(
-        self, document_id: int, device_key: str, number: int, to_state: str, detail: str, **fields: Any
+        self, document_id: int, device_key: str, number: int, to_state: str, detail: str, note: str | None = None,
+        unchanged_since: str | None = None, **fields: Any,
     ) -> None:
         """Allocate `number` (which must be the device's next invcNo, the document holding none) and change
-        state in the same transaction: a crash leaves either neither or both."""
+        state in the same transaction: a crash leaves either neither or both. `note`: an event recorded first.
+        `unchanged_since`: the document's `updated_at` as the caller read it; if it moved since, DocumentChanged
+        and nothing is written."""
         with immediate_transaction(self.db) as conn:
-            row = conn.execute(conn.locking("SELECT state, invoice_number FROM documents WHERE id = ?"), [document_id])
-            row = row.fetchone()
+            row = conn.execute(conn.locking("SELECT state, invoice_number, updated_at FROM documents WHERE id = ?"),
+                               [document_id]).fetchone()  # fmt: skip
             if row is None:
                 raise LedgerError(f"no document with id {document_id}")
-            current, held = row
+            current, held, updated_at = row
+            if unchanged_since is not None and updated_at != unchanged_since:
+                raise DocumentChanged(f"document {document_id} changed since {unchanged_since}")
+            if note:
+                self._event(conn, document_id, None, None, note)
             if held is not None and held != number:
                 raise LedgerError(f"document {document_id} already holds invcNo {held}, not {number}")
             if held is None:
@@ -362,6 +373,14 @@ class Ledger:
             return None
         waiting = self.documents("id = ?", [first[0]])
         return waiting[0] if waiting else None
+
+    def has_credit_notes_to_fix(self, device_key: str) -> bool:
+        """A credit note of this device is needs-fix: signing an invoice may requeue it (its original)."""
+        row = self.db.conn.execute(
+            "SELECT 1 FROM documents WHERE device_key = ? AND state = ? AND kind = 'credit_note' LIMIT 1",
+            [device_key, NEEDS_FIX],
+        ).fetchone()
+        return row is not None
 
     def devices_with_work(self) -> list[str]:
         states = (*IN_FLIGHT, *WAITING, PENDING)
