@@ -99,7 +99,7 @@ class DeviceSender:
             started = self._started = time.monotonic()
             try:
                 if flight is not None:  # numbered when the invoice before it was signed (sending_ahead.py)
-                    self.post(flight.doc, flight.request, flight.text, after=flight.after)
+                    self.post(flight.doc, flight.doc.request or {}, flight.text, after=flight.after)
                 else:
                     self.step(head)
             except Waiting as pause:
@@ -137,7 +137,7 @@ class DeviceSender:
         before it is recorded; the numbered one stays `sending`, to be read back from KRA first next time."""
         flight, self.flight = self.flight, None
         if flight is not None:
-            flight.after()
+            self.ahead.record(flight.after, flight.doc.label)
 
     def flush(self) -> None:
         """Hand the documents signed so far to the write-back queue."""

@@ -98,8 +98,7 @@ class Flight:
     the signed invoice before it, done while this one is at KRA."""
 
     doc: Document  # as stored: sending, with its number, request and attempts
-    request: dict[str, Any]
-    text: str
+    text: str  # its request as stored, sent byte for byte
     after: Callable[[], None]
 
 
@@ -134,16 +133,22 @@ class WorkAhead:
         """A document on the ordinary path had to register an item: the next ones may too."""
         self.quiet = 0
 
+    def record(self, after: Callable[[], None], next_label: str) -> bool:
+        """`after()`, the bookkeeping of the signed document before `next_label`'s. If it fails, that document
+        stays `sending`, and is read back from KRA before anything else goes ahead."""
+        try:
+            after()
+            return True
+        except Exception:
+            self.behind = True
+            log.warning("recording the document before %s failed; it is read back from KRA", next_label,
+                        exc_info=True)  # fmt: skip
+            return False
+
     def _work_ahead(self, sending: Document, after: Callable[[], None] | None) -> None:
         self.prepared = None
-        if after is not None:
-            try:
-                after()
-            except Exception:  # the signed document stays `sending`: read back from KRA before anything else
-                self.behind = True
-                log.warning("recording the document before %s failed; it is read back from KRA", sending.label,
-                            exc_info=True)  # fmt: skip
-                return
+        if after is not None and not self.record(after, sending.label):
+            return
         try:
             if sending.invoice_number is not None and self.on():
                 self.prepared = self._prepare_next(sending.invoice_number + 1)
@@ -193,7 +198,7 @@ class WorkAhead:
             sender.accept(signed, answer.data, exchange=answer, receipt=receipt)
             sender.log_outcome(signed, time.monotonic() - started)
 
-        return Flight(sending, prepared.request, prepared.text, after)
+        return Flight(sending, prepared.text, after)
 
     # ------------------------------------------------------------ preparing
 

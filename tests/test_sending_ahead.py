@@ -14,6 +14,7 @@ from connector.context import Context
 from connector.ledger import Ledger
 from connector.ledger.schema import SIGNED
 from connector.pipeline import Pipeline, Source, default_mapping
+from connector.sending import DeviceSender
 from tests.conftest import initialise_all, make_settings
 from tests.pipeline_helpers import make_invoice
 
@@ -115,8 +116,6 @@ def test_the_next_invoice_is_numbered_and_sent_before_the_signed_one_is_recorded
 def test_a_numbered_next_invoice_left_by_a_lost_lease_is_read_back_then_sent(tmp_path: Path, simulator) -> None:
     """The lease is lost right after k+1 was numbered (stored as sending) and before it was posted: k's receipt
     is still recorded, and the next drain reads k+1 back from KRA, finds it missing, and sends the same request."""
-    from connector.sending import DeviceSender
-
     pipeline, source = _pipeline(tmp_path, simulator)
     ids = [pipeline.record_invoice(make_invoice(f"INV-{i}", item="SAME"), source, {"n": i}) for i in range(3)]
     sender = DeviceSender(pipeline, source.device)
